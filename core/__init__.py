@@ -1,0 +1,1 @@
+"""The CRM itself: models, store, rules (duplicates, rights, stages) and search."""

@@ -1,0 +1,1 @@
+"""Clients: organizations and contact persons, their contact points, duplicates and merging."""

@@ -1,0 +1,125 @@
+"""The contract between the sync engine and a connector.
+
+A connector is a small class the engine drives. It reads from and writes to one remote
+account and knows nothing of our database, our workers or our schedule:
+
+* ``check()`` proves the credentials and the reachability of the server, and says in words
+  what failed (DNS, TLS, login, folder...).
+* ``streams()`` names what can be pulled (``mail:INBOX``, ``contacts``, ``calendar``).
+* ``pull(stream, cursor)`` returns one ``Batch``: the change records it read, the failures of
+  single items, and the cursor *after* that batch. It never saves anything: the engine applies
+  the changes and stores the cursor in one transaction, so a crash repeats a batch but never
+  skips or doubles it. ``Batch.more`` tells the engine to call again at once with the new
+  cursor, so a large first import goes batch by batch and resumes where it stopped.
+* ``push(operation)`` makes one outbound change, idempotent by ``operation.key``: pushing
+  the same operation twice has no second effect.
+
+Change records are plain data classes defined in ``core`` (for example
+``core.mail.MailMessage``); ``core`` knows how to apply each of them to the CRM.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """One stream an account offers, such as ``mail:INBOX`` or ``contacts``."""
+
+    name: str
+    direction: Literal["pull", "push", "both"] = "pull"
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One remote item that could not be read or mapped, with the reason in words."""
+
+    item_ref: str
+    reason: str
+    raw: str | None = None
+
+
+@dataclass
+class Batch:
+    """What one pull returned: changes to apply, failed items, and the cursor after them."""
+
+    changes: list[Any] = field(default_factory=list)
+    failures: list[ItemFailure] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+    more: bool = False
+    progress_done: int | None = None
+    progress_total: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of ``check()``: ok, or the step that failed and why."""
+
+    ok: bool
+    step: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PushOperation:
+    """One outbound change; ``key`` makes repeating it harmless."""
+
+    key: str
+    action: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What the remote side now holds for a pushed operation."""
+
+    remote_id: str | None = None
+    remote_version: str | None = None
+    conflict: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the engine tells a connector about the account it works for (never secrets in logs)."""
+
+    account_id: int
+    owner_email: str | None = None
+    internal_domains: tuple[str, ...] = ()
+
+
+class Connector(abc.ABC):
+    """Base class of every connector; subclasses set ``kind``, ``title`` and ``config_model``."""
+
+    kind: ClassVar[str]
+    title: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+
+    def __init__(self, config: BaseModel, context: ConnectorContext) -> None:
+        self.config = config
+        self.context = context
+
+    @abc.abstractmethod
+    def check(self) -> CheckResult:
+        """Prove credentials and reachability; say which step failed and why."""
+
+    @abc.abstractmethod
+    def streams(self) -> list[StreamInfo]:
+        """List the streams this account offers."""
+
+    @abc.abstractmethod
+    def pull(self, stream: str, cursor: dict[str, Any] | None) -> Batch:
+        """Read the next batch of changes after ``cursor`` (everything when it is None)."""
+
+    def push(self, operation: PushOperation) -> PushResult:
+        """Make one outbound change, idempotent by ``operation.key``."""
+        raise NotImplementedError(f"{self.kind} connector does not push")
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the engine calls it after every run."""
