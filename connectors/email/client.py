@@ -1,0 +1,314 @@
+"""A thin, read-only wrapper over imapclient: connect, list, select, search, fetch.
+
+It exists so the connector talks in our terms (UTC datetimes, ``str`` flags, folder states as
+data) and so every failure leaves as a core error class with the step named (``connect``,
+``starttls``, ``login``, ``list``, ``select``, ``search``, ``fetch``, ``noop``); the mapping itself
+is ``errors.classify``.
+
+Choices, most of them forced by the protocol or by imapclient:
+
+* **Read-only by construction.** Folders are selected with EXAMINE (``readonly=True``) and bodies
+  fetched with ``BODY.PEEK[]``, so importing never sets ``\\Seen`` on the user's mail.
+* **Timeouts everywhere.** imapclient can hang on long runs; one socket timeout covers the
+  connect and every read, and ``noop()`` is there for keep-alives.
+* **imapclient quirks.** It defaults to TLS, so plain ports pass ``ssl=False``; ``fetch()`` rejects
+  the string ``'1:*'``, so UIDs are always explicit lists (found by ``search_uids``); times are
+  fetched with ``normalise_times = False`` (aware) and converted to UTC here.
+* **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ.
+* **Secrets.** The password is kept in a ``SecretStr``, never in a repr, and masked out of every
+  error message by ``classify``. Credentials that are not ASCII go through AUTHENTICATE PLAIN
+  (UTF-8), which the LOGIN command cannot carry.
+* Not thread safe, like imapclient itself: one client per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from imapclient import IMAPClient, SocketTimeout
+from pydantic import SecretStr
+
+from connectors.email.errors import classify
+from core.integration import AuthError, PermanentError
+
+Security = Literal["tls", "starttls", "plain"]
+
+SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "отправленные", "inbox.sent", "inbox/sent")
+FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """One folder from LIST: its name, its attributes (``\\Sent``, ``\\Noselect``...) and delimiter."""
+
+    name: str
+    flags: tuple[str, ...] = ()
+    delimiter: str | None = None
+
+    @property
+    def special_use(self) -> str | None:
+        """The RFC 6154 SPECIAL-USE attribute (``\\Sent``, ``\\Trash``...), if the server gave one."""
+        for flag in self.flags:
+            if flag.lower() in _SPECIAL_USE:
+                return _SPECIAL_USE[flag.lower()]
+        return None
+
+    @property
+    def selectable(self) -> bool:
+        """False for folders that only hold other folders."""
+        return not any(f.lower() in ("\\noselect", "\\nonexistent") for f in self.flags)
+
+
+_SPECIAL_USE = {f.lower(): f for f in ("\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash")}
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What SELECT said about a folder; a change of ``uidvalidity`` invalidates every stored UID."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+    highestmodseq: int | None
+
+
+def _text(value: bytes | str | int | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime (a naive one is taken as UTC), or None."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MailboxClient:
+    """One IMAP connection to one mailbox, read-only; every error is a core error class."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security,
+        username: str,
+        password: str | SecretStr,
+        timeout: float = 30.0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in ("tls", "starttls", "plain"):
+            raise ValueError(f"unknown security {security!r}; use tls, starttls or plain")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password if isinstance(password, SecretStr) else SecretStr(password)
+        self.timeout = timeout
+        self._ssl_context = ssl_context
+        self._client: IMAPClient | None = None
+        self._folder: str | None = None
+
+    def __repr__(self) -> str:
+        return f"MailboxClient({self.host}:{self.port}, {self.security}, user={self.username!r})"
+
+    def __enter__(self) -> MailboxClient:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ connection
+
+    def connect(self) -> None:
+        """Open the connection, secure it as configured, log in and enable CONDSTORE."""
+        self.close()
+        target = f"{self.host}:{self.port}"
+        context = self._ssl_context or ssl.create_default_context()
+        try:
+            client = IMAPClient(
+                self.host,
+                self.port,
+                ssl=self.security == "tls",
+                ssl_context=context if self.security == "tls" else None,
+                timeout=SocketTimeout(connect=self.timeout, read=self.timeout),
+            )
+        except Exception as exc:
+            raise classify(exc, "connect", target=target) from exc
+        client.normalise_times = False
+        try:
+            if self.security == "starttls":
+                try:
+                    client.starttls(context)
+                except Exception as exc:
+                    raise classify(exc, "starttls", target=target) from exc
+            self._login(client)
+            self._enable_condstore(client)
+        except BaseException:
+            _shutdown(client)
+            raise
+        self._client = client
+
+    def _login(self, client: IMAPClient) -> None:
+        password = self._password.get_secret_value()
+        target = f"as {self.username}"
+        try:
+            if f"{self.username}{password}".isascii():
+                client.login(self.username, password)
+            elif client.has_capability("AUTH=PLAIN"):
+                client.plain_login(self.username, password)
+            else:
+                raise AuthError(f"login {target}: the server cannot take non-ASCII credentials (no AUTH=PLAIN)")
+        except Exception as exc:
+            raise classify(exc, "login", target=target, secrets=[password]) from exc
+
+    @staticmethod
+    def _enable_condstore(client: IMAPClient) -> None:
+        try:
+            if client.has_capability("CONDSTORE") and client.has_capability("ENABLE"):
+                client.enable("CONDSTORE")
+        except Exception as exc:
+            raise classify(exc, "enable CONDSTORE") from exc
+
+    def _require(self) -> IMAPClient:
+        if self._client is None:
+            raise RuntimeError("MailboxClient is not connected; call connect() first")
+        return self._client
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The server's capabilities after login, upper-case."""
+        try:
+            return frozenset(_text(c).upper() for c in self._require().capabilities())
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "capability") from exc
+
+    def noop(self) -> None:
+        """Send NOOP: keeps the connection alive and proves it still works."""
+        try:
+            self._require().noop()
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "noop") from exc
+
+    def close(self) -> None:
+        """Log out and close the socket; never raises."""
+        client, self._client, self._folder = self._client, None, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:
+            _shutdown(client)
+
+    # ------------------------------------------------------------------ folders
+
+    def list_folders(self) -> list[Folder]:
+        """All folders with their LIST attributes, SPECIAL-USE flags included."""
+        try:
+            listing = self._require().list_folders()
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "list") from exc
+        return [
+            Folder(name=_text(name), flags=tuple(_text(f) for f in flags), delimiter=_text(delim) or None)
+            for flags, delim, name in listing
+        ]
+
+    def sent_folder(self, folders: Iterable[Folder] | None = None) -> str | None:
+        """The folder marked ``\\Sent`` by SPECIAL-USE, else one with a usual Sent name, else None."""
+        folders = list(self.list_folders() if folders is None else folders)
+        for folder in folders:
+            if folder.special_use == "\\Sent" and folder.selectable:
+                return folder.name
+        for wanted in SENT_NAMES:
+            for folder in folders:
+                if folder.name.lower() == wanted and folder.selectable:
+                    return folder.name
+        return None
+
+    def select(self, folder: str, readonly: bool = True) -> FolderState:
+        """Select a folder (EXAMINE by default) and return UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ."""
+        try:
+            response = self._require().select_folder(folder, readonly=readonly)
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "select", target=repr(folder)) from exc
+        uidvalidity = response.get(b"UIDVALIDITY")
+        if uidvalidity is None:
+            raise PermanentError(f"select {folder!r}: the server sent no UIDVALIDITY")
+        self._folder = folder
+        return FolderState(
+            uidvalidity=int(uidvalidity),
+            uidnext=_int_or_none(response.get(b"UIDNEXT")),
+            exists=int(response.get(b"EXISTS", 0)),
+            highestmodseq=_int_or_none(response.get(b"HIGHESTMODSEQ")),
+        )
+
+    # ------------------------------------------------------------------ messages
+
+    def search_uids(self, since_uid: int | None = None, since_date: date | None = None) -> list[int]:
+        """UIDs in the selected folder at or above ``since_uid`` and on or after ``since_date``, ascending."""
+        criteria: list[object] = []
+        if since_uid is not None:
+            criteria += ["UID", f"{max(1, int(since_uid))}:*"]
+        if since_date is not None:
+            criteria += ["SINCE", since_date.date() if isinstance(since_date, datetime) else since_date]
+        try:
+            uids = self._require().search(criteria or ["ALL"])
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "search", target=repr(self._folder)) from exc
+        # "n:*" always matches the highest UID, even when it is below n.
+        return sorted(int(u) for u in uids if since_uid is None or int(u) >= since_uid)
+
+    def fetch_raw(
+        self, uids: Iterable[int], batch_size: int = 200
+    ) -> Iterator[tuple[int, bytes, datetime | None, tuple[str, ...]]]:
+        """Yield (uid, raw bytes, INTERNALDATE in UTC, flags) per message, in UID order, without setting \\Seen."""
+        client = self._require()
+        wanted = sorted({int(u) for u in uids})
+        for start in range(0, len(wanted), max(1, batch_size)):
+            batch = wanted[start : start + max(1, batch_size)]
+            try:
+                response = client.fetch(batch, FETCH_ITEMS)
+            except Exception as exc:
+                raise classify(exc, "fetch", target=repr(self._folder)) from exc
+            for uid in batch:
+                item = response.get(uid)
+                if item is None:
+                    continue  # expunged since the search
+                body = item.get(b"BODY[]")
+                idate = item.get(b"INTERNALDATE")
+                yield (
+                    uid,
+                    bytes(body) if body is not None else b"",
+                    to_utc(idate) if isinstance(idate, datetime) else None,
+                    tuple(_text(f) for f in item.get(b"FLAGS", ())),
+                )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _shutdown(client: IMAPClient) -> None:
+    with contextlib.suppress(Exception):  # the socket is gone either way
+        client.shutdown()
