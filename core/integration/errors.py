@@ -13,7 +13,9 @@ A connector classifies, it never retries on its own and never swallows:
 * ``PermanentError``: this one item (or this one operation) can never succeed as it is.
   The engine records it with the reason and goes on with the rest.
 
-Messages must never contain a secret: they are stored and shown to admins as they are.
+``step`` names what was being done (``connect``, ``login``, ``select``...), so a check can say
+which step failed without parsing the message. Messages must never contain a secret: they are
+stored and shown to admins as they are.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ from __future__ import annotations
 class ConnectorError(Exception):
     """Base of every error a connector may raise to the engine."""
 
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
+    def __init__(self, message: str, *, detail: str | None = None, step: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.step = step
 
 
 class TransientError(ConnectorError):
     """A failure that may pass: retry later, after ``retry_after`` seconds if the server said so."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, detail: str | None = None) -> None:
-        super().__init__(message, detail=detail)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, detail: str | None = None, step: str = ""
+    ) -> None:
+        super().__init__(message, detail=detail, step=step)
         self.retry_after = retry_after
 
 
@@ -47,6 +52,8 @@ class CursorInvalidError(ConnectorError):
 class PermanentError(ConnectorError):
     """This item or operation cannot succeed as it is; record it and go on."""
 
-    def __init__(self, message: str, *, item_ref: str | None = None, detail: str | None = None) -> None:
-        super().__init__(message, detail=detail)
+    def __init__(
+        self, message: str, *, item_ref: str | None = None, detail: str | None = None, step: str = ""
+    ) -> None:
+        super().__init__(message, detail=detail, step=step)
         self.item_ref = item_ref

@@ -27,6 +27,9 @@ class MailAttachment:
     content_type: str
     size: int
     content: bytes | None = None
+    content_id: str | None = None
+    """The Content-ID without brackets, so ``cid:`` references in the HTML can find this part."""
+    inline: bool = False
 
 
 @dataclass
