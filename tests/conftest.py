@@ -8,6 +8,7 @@ TEMPLATE`` on PostgreSQL (about 30 ms), so tests never see each other's rows.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -31,6 +32,12 @@ from hub.app import create_app
 BACKEND = os.environ.get("CRMHUB_TEST_DB", "sqlite")
 PG_URL = os.environ.get("CRMHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-battery"
+
+
+@functools.cache
+def password_hash() -> str:
+    """The Argon2 hash of ``PASSWORD``, computed once (hashing is slow on purpose)."""
+    return hash_password(PASSWORD)
 
 
 def _pg_admin() -> sa.Engine:
@@ -140,7 +147,7 @@ class Users:
         team_ids = [self.team(t) for t in teams]
         with self.db.session() as s:
             user = User(
-                email=email, full_name=email.split("@")[0].title(), role=role, password_hash=hash_password(PASSWORD)
+                email=email, full_name=email.split("@")[0].title(), role=role, password_hash=password_hash()
             )
             user.teams = list(s.scalars(sa.select(Team).where(Team.id.in_(team_ids))))
             s.add(user)
