@@ -54,6 +54,8 @@ class Deal(Base):
     __tablename__ = "deals"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
+    title_key: Mapped[str] = mapped_column(String(300), default="")
+    """The title normalised for search (``core.normalize.name_key``): case-insensitive on both databases."""
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
@@ -63,6 +65,7 @@ class Deal(Base):
     expected_close_on: Mapped[date | None]
     status: Mapped[DealStatus] = mapped_column(String(10), default=DealStatus.open)
     closed_on: Mapped[date | None]
+    lost_reason: Mapped[str] = mapped_column(String(500), default="")
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -67,6 +67,9 @@ class Interaction(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="manual")
     external_id: Mapped[str | None] = mapped_column(String(998))
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """SHA-256 of (source, external id, organization, person) for imported rows: a connector that
+    imports the same call or message twice, or two workers racing, cannot make a second copy."""
     mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[InteractionKind] = relationship(lazy="joined")
@@ -119,6 +122,9 @@ class Task(Base):
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     from_interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
+    """The interaction after which this contact was planned."""
+    fulfilled_by_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
+    """The interaction that carried this planned contact out (set when it completed the task)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     kind: Mapped[InteractionKind | None] = relationship(lazy="joined")

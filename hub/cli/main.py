@@ -13,12 +13,14 @@ from core.config import get_settings
 from core.db import Database
 from core.errors import CoreError
 from core.models import Role
+from hub.cli.demo import demo
 
 app = typer.Typer(
     help="crmhub: one client base behind Outlook, mailboxes, calendars and Telegram.", no_args_is_help=True
 )
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.command()(demo)
 console = Console()
 
 

@@ -474,6 +474,7 @@ def upgrade() -> None:
     op.create_table('deals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('title_key', sa.String(length=300), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('pipeline_id', sa.Integer(), nullable=False),
@@ -483,6 +484,7 @@ def upgrade() -> None:
     sa.Column('expected_close_on', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('lost_reason', sa.String(length=500), nullable=False),
     sa.Column('responsible_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
@@ -596,6 +598,7 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('external_id', sa.String(length=998), nullable=True),
+    sa.Column('import_key', sa.String(length=64), nullable=True),
     sa.Column('mail_id', sa.Integer(), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('organization_id IS NOT NULL OR person_id IS NOT NULL', name=op.f('ck_interactions_has_client')),
@@ -608,7 +611,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['result_id'], ['interaction_results.id'], name=op.f('fk_interactions_result_id_interaction_results'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['stage_id'], ['stages.id'], name=op.f('fk_interactions_stage_id_stages'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_interactions_team_id_teams')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_interactions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interactions')),
+    sa.UniqueConstraint('import_key', name=op.f('uq_interactions_import_key'))
     )
     with op.batch_alter_table('interactions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_interactions_author_id'), ['author_id'], unique=False)
@@ -683,6 +687,7 @@ def upgrade() -> None:
     sa.Column('deal_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('from_interaction_id', sa.Integer(), nullable=True),
+    sa.Column('fulfilled_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('percent_done BETWEEN 0 AND 100', name=op.f('ck_tasks_percent_range')),
@@ -690,6 +695,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['controller_id'], ['users.id'], name=op.f('fk_tasks_controller_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['deal_id'], ['deals.id'], name=op.f('fk_tasks_deal_id_deals'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['from_interaction_id'], ['interactions.id'], name=op.f('fk_tasks_from_interaction_id_interactions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['fulfilled_by_id'], ['interactions.id'], name=op.f('fk_tasks_fulfilled_by_id_interactions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['kind_id'], ['interaction_kinds.id'], name=op.f('fk_tasks_kind_id_interaction_kinds'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_tasks_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_tasks_person_id_persons'), ondelete='CASCADE'),
