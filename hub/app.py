@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from core.config import Settings, get_settings
 from core.db import Database
 from hub import errors
-from hub.api import auth, clients, sales, users, work
+from hub.api import auth, clients, lists, records, sales, transfer, users, work
 
 API_PREFIX = "/api/v1"
 
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         """Liveness: answers without authentication."""
         return {"status": "ok"}
 
-    for module in (auth, users, clients, work, sales):
+    for module in (auth, users, clients, work, sales, lists, records, transfer):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -54,6 +54,9 @@ def core_error_body(exc: CoreError) -> dict[str, Any]:
             "name": exc.existing.name,
             "matched_on": exc.existing.matched_on,
         }
+    survivor = getattr(exc, "survivor_id", None)
+    if survivor is not None:
+        body["survivor_id"] = survivor
     return body
 
 

@@ -21,6 +21,7 @@ from core.clients.points import (
     points_of,
     replace_points,
 )
+from core.clients.tombstones import ensure_not_merged
 from core.errors import ValidationFailed
 from core.models import Organization, PointKind, Stage
 from core.normalize import name_key
@@ -135,6 +136,7 @@ def get_organization(session: Session, *, actor: Actor, org_id: int) -> Organiza
     org = session.get(Organization, org_id)
     require_visible(actor, org, "Organization")
     assert org is not None
+    ensure_not_merged(session, org)
     return org
 
 
@@ -143,6 +145,7 @@ def update_organization(session: Session, *, actor: Actor, org_id: int, changes:
     org = session.get(Organization, org_id)
     require_write(actor, org, "Organization")
     assert org is not None
+    ensure_not_merged(session, org)
     before = _audit_view(org)
     _check_values(session, changes)
     if "team_id" in changes and changes["team_id"] != org.team_id:
@@ -191,6 +194,7 @@ def delete_organization(session: Session, *, actor: Actor, org_id: int) -> None:
     org = session.get(Organization, org_id)
     require_write(actor, org, "Organization")
     assert org is not None
+    ensure_not_merged(session, org)
     audit.record(
         session,
         actor=actor,

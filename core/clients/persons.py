@@ -18,6 +18,7 @@ from core.clients.common import check_blocklist, check_user, choose_team, snapsh
 from core.clients.fields import validate_custom
 from core.clients.filters import ClientFilter, apply_person_filter
 from core.clients.points import check_duplicate_points, normalize_points, points_of, replace_points
+from core.clients.tombstones import ensure_not_merged
 from core.errors import DuplicateError, ExistingRecord, ValidationFailed
 from core.models import Employment, Organization, Person, PointKind
 from core.normalize import name_key
@@ -150,6 +151,7 @@ def get_person(session: Session, *, actor: Actor, person_id: int) -> Person:
     person = session.get(Person, person_id)
     require_visible(actor, person, "Person")
     assert person is not None
+    ensure_not_merged(session, person)
     return person
 
 
@@ -158,6 +160,7 @@ def update_person(session: Session, *, actor: Actor, person_id: int, changes: di
     person = session.get(Person, person_id)
     require_write(actor, person, "Person")
     assert person is not None
+    ensure_not_merged(session, person)
     before = _audit_view(person)
     check_user(session, changes.get("responsible_id"), "responsible_id")
     if "team_id" in changes and changes["team_id"] != person.team_id:
@@ -219,6 +222,7 @@ def delete_person(session: Session, *, actor: Actor, person_id: int) -> None:
     person = session.get(Person, person_id)
     require_write(actor, person, "Person")
     assert person is not None
+    ensure_not_merged(session, person)
     audit.record(
         session,
         actor=actor,

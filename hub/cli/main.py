@@ -14,6 +14,7 @@ from core.db import Database
 from core.errors import CoreError
 from core.models import Role
 from hub.cli.demo import demo
+from hub.cli.transfer import export_app, import_app
 
 app = typer.Typer(
     help="crmhub: one client base behind Outlook, mailboxes, calendars and Telegram.", no_args_is_help=True
@@ -21,6 +22,8 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.command()(demo)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 console = Console()
 
 

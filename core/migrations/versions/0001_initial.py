@@ -223,7 +223,7 @@ def upgrade() -> None:
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_persons_created_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['merged_into_id'], ['persons.id'], name=op.f('fk_persons_merged_into_id_persons'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['persons.id'], name=op.f('fk_persons_merged_into_id_persons'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['responsible_id'], ['users.id'], name=op.f('fk_persons_responsible_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_persons_team_id_teams')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons'))
@@ -364,7 +364,7 @@ def upgrade() -> None:
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('potential IS NULL OR (potential BETWEEN 1 AND 5)', name=op.f('ck_organizations_potential_range')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_organizations_created_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['merged_into_id'], ['organizations.id'], name=op.f('fk_organizations_merged_into_id_organizations'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['organizations.id'], name=op.f('fk_organizations_merged_into_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['responsible_id'], ['users.id'], name=op.f('fk_organizations_responsible_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['stage_id'], ['stages.id'], name=op.f('fk_organizations_stage_id_stages'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_organizations_team_id_teams')),

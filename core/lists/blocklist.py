@@ -1,0 +1,98 @@
+"""The blocklist of unwanted counterparties (реестр нежелательных контрагентов).
+
+Entries are stored in exactly the normalised form that ``core.clients.common.check_blocklist``
+compares against: e-mails lower-cased and validated, domains bare (no ``@``, scheme or
+``www.``), phones in E.164 (the default region fills in a missing country code), names as
+``core.normalize.name_key`` (case, quotes and legal forms ignored). Admins and managers keep
+the list; auditors may read it. A blocklisted e-mail, domain, phone or name makes the create
+services refuse the client, whoever asks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.actor import Actor
+from core.config import get_settings
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import BlockKind, BlocklistEntry, Role
+from core.normalize import name_key, normalize_domain, normalize_email, normalize_phone
+from core.rights import require_role
+
+
+def normalize_value(kind: BlockKind | str, value: str) -> str:
+    """The value in the form ``check_blocklist`` compares (ValidationFailed names ``value``)."""
+    try:
+        kind = BlockKind(kind)
+    except ValueError:
+        raise ValidationFailed.one("kind", f"must be one of: {', '.join(k.value for k in BlockKind)}") from None
+    raw = (value or "").strip()
+    if not raw:
+        raise ValidationFailed.one("value", "is required")
+    if kind == BlockKind.email:
+        return normalize_email(raw, field="value")
+    if kind == BlockKind.domain:
+        return normalize_domain(raw, field="value")
+    if kind == BlockKind.phone:
+        return normalize_phone(raw, region=get_settings().default_region, field="value")
+    key = name_key(raw)
+    if not key:
+        raise ValidationFailed.one("value", "must contain letters or digits")
+    return key
+
+
+def list_entries(
+    session: Session, *, actor: Actor, kind: BlockKind | None = None, limit: int = 100, offset: int = 0
+) -> list[BlocklistEntry]:
+    """Blocklist entries, newest first (admins, managers, auditors)."""
+    require_role(actor, Role.manager, Role.auditor)
+    stmt = select(BlocklistEntry).order_by(BlocklistEntry.id.desc())
+    if kind is not None:
+        stmt = stmt.where(BlocklistEntry.kind == kind)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def add_entry(session: Session, *, actor: Actor, kind: BlockKind | str, value: str, reason: str = "") -> BlocklistEntry:
+    """Put a counterparty on the blocklist (admins, managers); audited."""
+    require_role(actor, Role.manager)
+    normal = normalize_value(kind, value)
+    kind = BlockKind(kind)
+    existing = session.scalars(
+        select(BlocklistEntry).where(BlocklistEntry.kind == kind, BlocklistEntry.value == normal)
+    ).first()
+    if existing is not None:
+        raise Conflict(f"{kind.value} '{normal}' is already on the blocklist (entry #{existing.id})")
+    entry = BlocklistEntry(kind=kind, value=normal, reason=(reason or "").strip()[:500], created_by_id=actor.user_id)
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity_type="blocklist",
+        entity_id=entry.id,
+        summary=f"{kind.value} {normal}",
+        changes={"kind": kind, "value": normal, "reason": entry.reason},
+    )
+    return entry
+
+
+def remove_entry(session: Session, *, actor: Actor, entry_id: int) -> None:
+    """Take an entry off the blocklist (admins, managers); audited."""
+    require_role(actor, Role.manager)
+    entry = session.get(BlocklistEntry, entry_id)
+    if entry is None:
+        raise NotFound("Blocklist entry not found")
+    audit.record(
+        session,
+        actor=actor,
+        action="delete",
+        entity_type="blocklist",
+        entity_id=entry.id,
+        summary=f"{entry.kind} {entry.value}",
+        changes={"kind": entry.kind, "value": entry.value},
+    )
+    session.delete(entry)
+    session.flush()
