@@ -71,35 +71,48 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with the settings crmhub needs on that database."""
+def make_engine(url: str, *, sqlite_immediate: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the settings crmhub needs (``sqlite_immediate``: BEGIN IMMEDIATE)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
 
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
-        # "BEGIN IMMEDIATE" can be used where a writer must take the lock up front.
+        # pysqlite defers BEGIN on its own; we emit it ourselves so that a writer can take the
+        # write lock up front (see ``Database.session(write=True)``).
         @event.listens_for(engine, "connect")
         def _no_pysqlite_tx(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 class Database:
-    """An engine and its session factory; one per process (tests make their own)."""
+    """An engine and its session factories; one per process (tests make their own).
+
+    On SQLite a transaction that reads first and writes later fails at once with "database
+    is locked" when another connection committed in between (WAL mode), whatever the busy
+    timeout. Sessions that will write therefore ask for ``write=True``: on SQLite they begin
+    with ``BEGIN IMMEDIATE`` and so wait their turn for the write lock instead. Read-only
+    sessions begin deferred and never block anyone. On PostgreSQL both are the same.
+    """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            self.write_engine = make_engine(url, sqlite_immediate=True, **engine_kwargs)
+            self.write_sessionmaker = sessionmaker(self.write_engine, expire_on_commit=False)
+        else:
+            self.write_engine = self.engine
+            self.write_sessionmaker = self.sessionmaker
 
     @property
     def is_postgres(self) -> bool:
@@ -107,9 +120,10 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        with self.sessionmaker() as session:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error (``write``: lock up front)."""
+        factory = self.write_sessionmaker if write else self.sessionmaker
+        with factory() as session:
             try:
                 yield session
                 session.commit()
@@ -120,3 +134,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()

@@ -7,7 +7,8 @@ from fastapi import APIRouter, FastAPI
 from core.config import Settings, get_settings
 from core.db import Database
 from hub import errors
-from hub.api import auth, clients, lists, records, sales, transfer, users, work
+from hub.api import auth, clients, lists, records, sales, sync, transfer, users, work
+from sync.worker import background_worker
 
 API_PREFIX = "/api/v1"
 
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=lambda app: background_worker(app.state.db, enabled=app.state.settings.run_worker),
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.effective_database_url)
@@ -34,7 +36,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         """Liveness: answers without authentication."""
         return {"status": "ok"}
 
-    for module in (auth, users, clients, work, sales, lists, records, transfer):
+    for module in (auth, users, clients, work, sales, sync, lists, records, transfer):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -26,10 +26,16 @@ def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session for one request: committed when the endpoint returns, rolled back on error."""
+    """A session for one request: committed when the endpoint returns, rolled back on error.
+
+    Requests that may write take the write lock up front on SQLite (``Database.session``).
+    """
     db: Database = request.app.state.db
-    with db.session() as session:
+    with db.session(write=request.method not in SAFE_METHODS) as session:
         yield session
 
 

@@ -11,6 +11,12 @@ in the same transaction as whatever caused it (see DESIGN.md, "Work lives in row
   transaction as the changes pulled before it.
 * ``outbox``: one row per outbound change (CRM -> Exchange, CalDAV...), unique by its key.
 * ``sync_runs``, ``sync_item_errors``, ``sync_conflicts``: what admins read in the console.
+* ``remote_links``: which CRM record a remote item of an account became, and the remote
+  version last applied, so applying the same change twice changes nothing.
+
+At most one sync job per account is queued or running at any time: the partial unique index
+``uq_jobs_active_dedupe`` on ``dedupe_key`` (``sync:<account id>``) says so in the database,
+so two schedulers racing each other cannot both enqueue.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -57,6 +63,8 @@ class ConnectorAccount(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     cursor_resets: Mapped[int] = mapped_column(default=0)
+    """Cursor resets since ``cursor_resets_since`` (capped per 24 hours)."""
+    cursor_resets_since: Mapped[datetime | None]
     items_pulled: Mapped[int] = mapped_column(default=0)
     items_pushed: Mapped[int] = mapped_column(default=0)
     items_failed: Mapped[int] = mapped_column(default=0)
@@ -100,7 +108,13 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_claim", "state", "run_after"),
         Index("ix_jobs_account", "account_id", "state"),
-        Index("ix_jobs_dedupe", "dedupe_key", "state"),
+        Index(
+            "uq_jobs_active_dedupe",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
     )
 
 
@@ -169,6 +183,8 @@ class OutboxOperation(Base):
     key: Mapped[str] = mapped_column(String(300))
     action: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(default=1)
+    """Raised whenever a newer payload replaces this one, so a push of an older payload is not taken as done."""
     state: Mapped[OutboxState] = mapped_column(String(10), default=OutboxState.pending)
     attempts: Mapped[int] = mapped_column(default=0)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
@@ -214,3 +230,22 @@ class MailSighting(Base):
     private: Mapped[bool] = mapped_column(default=False)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("uq_mail_sighting", "account_id", "folder", "uidvalidity", "uid", unique=True),)
+
+
+class RemoteLink(Base):
+    """A CRM record and the remote item of one account it is synced with, at the version last applied."""
+
+    __tablename__ = "remote_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("connector_accounts.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int]
+    remote_id: Mapped[str] = mapped_column(String(500))
+    remote_version: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    __table_args__ = (
+        Index("uq_remote_link_remote", "account_id", "remote_id", unique=True),
+        Index("uq_remote_link_entity", "account_id", "entity_type", "entity_id", unique=True),
+        Index("ix_remote_link_record", "entity_type", "entity_id"),
+    )

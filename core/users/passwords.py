@@ -7,14 +7,20 @@ Hashes made with other parameters still verify, since they carry their own param
 
 from __future__ import annotations
 
+import functools
+
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from core.errors import ValidationFailed
 
 _hasher = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
-_DUMMY = _hasher.hash("not-a-real-password")
 MIN_LENGTH = 10
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -25,7 +31,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str | None) -> bool:
     """True when the password matches; takes the same time when there is no hash."""
     if not hashed:
-        _hasher.verify(password, _DUMMY)
+        _hasher.verify(password, _dummy_hash())
         return False
     try:
         return _hasher.verify(password, hashed)

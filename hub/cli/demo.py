@@ -24,7 +24,7 @@ def demo(
     db = Database(get_settings().effective_database_url)
     columns = (TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console, transient=False) as bar, db.session() as session:
+        with Progress(*columns, console=console, transient=False) as bar, db.session(write=True) as session:
             tasks: dict[str, int] = {}
 
             def progress(step: str, done: int, total: int) -> None:

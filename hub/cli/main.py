@@ -14,6 +14,7 @@ from core.db import Database
 from core.errors import CoreError
 from core.models import Role
 from hub.cli.demo import demo
+from hub.cli.sync import keys_app, sync_app, worker
 from hub.cli.transfer import export_app, import_app
 
 app = typer.Typer(
@@ -21,6 +22,9 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(sync_app, name="sync")
+app.add_typer(keys_app, name="keys")
+app.command()(worker)
 app.command()(demo)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
@@ -95,7 +99,7 @@ def user_create(
     db = open_db()
     system = Actor.system(source="cli")
     try:
-        with db.session() as s:
+        with db.session(write=True) as s:
             ids = []
             for name in team:
                 found = s.scalars(select(Team).where(Team.name == name)).first()
@@ -139,7 +143,7 @@ def user_passwd(
     from core.users.service import set_password
 
     try:
-        with open_db().session() as s:
+        with open_db().session(write=True) as s:
             user = s.scalars(select(User).where(User.email == email.lower())).first()
             if user is None:
                 fail(f"no user with e-mail {email}")

@@ -73,7 +73,7 @@ def initialise(*, admin_email: str, admin_password: str | None, data_dir: Path) 
     db = Database(settings.effective_database_url)
     upgrade(db)
     password = None
-    with db.session() as session:
+    with db.session(write=True) as session:
         ensure_defaults(session)
         system = Actor.system(source="cli")
         team = session.scalars(select(Team).order_by(Team.id)).first() or create_team(

@@ -105,7 +105,7 @@ def _import(kind: Kind, file: Path, team: str | None, dry_run: bool) -> None:
     actor = Actor.system(source="cli")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
-        with db.session() as session, Progress(*columns, console=console, transient=True) as bar:
+        with db.session(write=True) as session, Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task(f"Importing {kind.value}", total=None)
 
             def progress(done: int, total: int) -> None:
@@ -151,7 +151,7 @@ def _export(kind: Kind, fmt: Format, output: Path | None, version: str) -> None:
     db = Database(get_settings().effective_database_url)
     actor = Actor.system(source="cli")
     try:
-        with db.session() as session, console.status(f"Exporting {kind.value}..."):
+        with db.session(write=True) as session, console.status(f"Exporting {kind.value}..."):
             if kind == Kind.organizations:
                 text = exporter.export_organizations_csv(session, actor=actor)
             elif fmt == Format.csv:

@@ -180,6 +180,7 @@ def upgrade() -> None:
     sa.Column('next_run_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('cursor_resets', sa.Integer(), nullable=False),
+    sa.Column('cursor_resets_since', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('items_pulled', sa.Integer(), nullable=False),
     sa.Column('items_pushed', sa.Integer(), nullable=False),
     sa.Column('items_failed', sa.Integer(), nullable=False),
@@ -319,7 +320,7 @@ def upgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_account', ['account_id', 'state'], unique=False)
         batch_op.create_index('ix_jobs_claim', ['state', 'run_after'], unique=False)
-        batch_op.create_index('ix_jobs_dedupe', ['dedupe_key', 'state'], unique=False)
+        batch_op.create_index('uq_jobs_active_dedupe', ['dedupe_key'], unique=True, sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
 
     op.create_table('mail_sightings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -383,6 +384,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=300), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('run_after', core.db.UTCDateTime(timezone=True), nullable=False),
@@ -408,6 +410,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], name=op.f('fk_person_tags_tag_id_tags'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('person_id', 'tag_id', name=op.f('pk_person_tags'))
     )
+    op.create_table('remote_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('entity_type', sa.String(length=40), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('remote_id', sa.String(length=500), nullable=False),
+    sa.Column('remote_version', sa.String(length=200), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['connector_accounts.id'], name=op.f('fk_remote_links_account_id_connector_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remote_links'))
+    )
+    with op.batch_alter_table('remote_links', schema=None) as batch_op:
+        batch_op.create_index('ix_remote_link_record', ['entity_type', 'entity_id'], unique=False)
+        batch_op.create_index('uq_remote_link_entity', ['account_id', 'entity_type', 'entity_id'], unique=True)
+        batch_op.create_index('uq_remote_link_remote', ['account_id', 'remote_id'], unique=True)
+
     op.create_table('sync_conflicts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -797,6 +816,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sync_conflicts_account_id'))
 
     op.drop_table('sync_conflicts')
+    with op.batch_alter_table('remote_links', schema=None) as batch_op:
+        batch_op.drop_index('uq_remote_link_remote')
+        batch_op.drop_index('uq_remote_link_entity')
+        batch_op.drop_index('ix_remote_link_record')
+
+    op.drop_table('remote_links')
     op.drop_table('person_tags')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('uq_outbox_key')
@@ -818,7 +843,7 @@ def downgrade() -> None:
 
     op.drop_table('mail_sightings')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_index('ix_jobs_dedupe')
+        batch_op.drop_index('uq_jobs_active_dedupe', sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.drop_index('ix_jobs_claim')
         batch_op.drop_index('ix_jobs_account')
 
