@@ -1,9 +1,11 @@
 """Shared fixtures: a fresh migrated database per test (SQLite or PostgreSQL), the app, users.
 
-The suite runs on SQLite by default and on PostgreSQL when ``CRMHUB_TEST_DB=postgres``
-(``CRMHUB_TEST_PG_URL`` names the server, default the local one). Each test gets its own
-database copied from a migrated template: a file copy on SQLite, ``CREATE DATABASE ...
-TEMPLATE`` on PostgreSQL (about 30 ms), so tests never see each other's rows.
+The suite runs on SQLite by default and on PostgreSQL when ``CRMHUB_TEST_DB=postgres``:
+on a private throwaway cluster with fsync off (``tests/peers/postgres.py``) when this machine
+can run one, else on the server ``CRMHUB_TEST_PG_URL`` names (default the local one). Each
+test gets its own database copied from a migrated template: a file copy on SQLite,
+``CREATE DATABASE ... TEMPLATE`` on PostgreSQL (about 30 ms), so tests never see each
+other's rows.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from core.models import Role, Team, User
 from core.users.auth import create_api_token
 from core.users.passwords import hash_password
 from hub.app import create_app
+from tests.peers.postgres import PrivateCluster
 
 BACKEND = os.environ.get("CRMHUB_TEST_DB", "sqlite")
 PG_URL = os.environ.get("CRMHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+"""The PostgreSQL server's admin URL; replaced by the private cluster's when one runs."""
 PASSWORD = "correct-horse-battery"
 
 
@@ -49,7 +53,25 @@ def _pg_url(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str | None]:
+    """The PostgreSQL admin URL for this session (a private fast cluster when possible)."""
+    global PG_URL
+    if BACKEND != "postgres":
+        yield None
+        return
+    if "CRMHUB_TEST_PG_URL" in os.environ or not PrivateCluster.available():
+        yield PG_URL
+        return
+    cluster = PrivateCluster()
+    try:
+        PG_URL = cluster.start()
+        yield PG_URL
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the defaults, copied for every test."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if BACKEND == "postgres":
@@ -118,10 +140,23 @@ def db(settings: Settings) -> Iterator[Database]:
     database.dispose()
 
 
+_APPS: list = []
+
+
 @pytest.fixture
 def app(settings: Settings, db: Database):  # noqa: ANN201
-    """The hub app on the test's database (no background worker)."""
-    return create_app(settings, db)
+    """The hub app on the test's database (no background worker).
+
+    FastAPI spends a second or more building the routes of an app, so the suite builds one
+    and points it at each test's settings and database (``app.state``), as a fresh
+    ``create_app`` would.
+    """
+    if not _APPS:
+        _APPS.append(create_app(settings, db))
+    shared = _APPS[0]
+    shared.state.settings = settings
+    shared.state.db = db
+    return shared
 
 
 class Users:
@@ -146,9 +181,7 @@ class Users:
         """A user with a password (``PASSWORD``) in the given teams."""
         team_ids = [self.team(t) for t in teams]
         with self.db.session() as s:
-            user = User(
-                email=email, full_name=email.split("@")[0].title(), role=role, password_hash=password_hash()
-            )
+            user = User(email=email, full_name=email.split("@")[0].title(), role=role, password_hash=password_hash())
             user.teams = list(s.scalars(sa.select(Team).where(Team.id.in_(team_ids))))
             s.add(user)
             s.flush()
