@@ -92,9 +92,11 @@ def test_graceful_stop_finishes_the_batch_and_requeues(db, server, account_id):
 
 
 def test_heartbeat_keeps_a_short_lease_through_slow_batches(db, server, account_id):
-    server.set_control(delay=0.4)
+    # Every pull takes longer than the whole lease: only the heartbeat (a renewal every third
+    # of the lease) keeps the thief out. Three renewals per lease leave room on a loaded machine.
+    server.set_control(delay=1.6)
     job_id = _queue(db, account_id)
-    worker = Worker(db, WorkerOptions(lease_seconds=0.6, policy=FAST), name="slow-but-alive")
+    worker = Worker(db, WorkerOptions(lease_seconds=1.0, policy=FAST), name="slow-but-alive")
     lease = worker.claim_job(job_id)
     thread = threading.Thread(target=worker.run_job, args=(lease,))
     thread.start()
