@@ -18,6 +18,7 @@ install: $(VENV)/.installed
 ## Install, create the SQLite database with demo data, and start crmhub on http://127.0.0.1:8000
 demo: install
 	$(CRMHUB) init --admin-email admin@example.com --admin-password "$${CRMHUB_ADMIN_PASSWORD:-crmhub-demo-2026}"
+	$(CRMHUB) demo --if-empty
 	@echo "Log in at http://$(HOST):$(PORT)/ as admin@example.com with password $${CRMHUB_ADMIN_PASSWORD:-crmhub-demo-2026}"
 	$(CRMHUB) serve --host $(HOST) --port $(PORT)
 
