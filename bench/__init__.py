@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that seed a throwaway database at scale and print latencies (see README.md)."""
