@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from core.config import Settings, get_settings
 from core.db import Database
-from hub import errors
+from hub import errors, web
 from hub.api import auth, clients, lists, records, sales, sync, transfer, users, work
 from sync.worker import background_worker
 
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for module in (auth, users, clients, work, sales, sync, lists, records, transfer):
         api.include_router(module.router)
     app.include_router(api)
+    web.install(app)
     return app

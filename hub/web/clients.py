@@ -1,0 +1,143 @@
+"""What the organization and person pages share: the filter from the query string, the choices
+of the filter and form selects, and display names of statuses and stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from fastapi import Request
+from sqlalchemy import select
+
+from core.clients.filters import ClientFilter
+from core.clients.organizations import STATUSES
+from core.models import Group, Pipeline, Stage, Tag, Team, User
+from core.rights import WRITERS
+from core.users.service import list_teams, list_users
+from hub.web.nav import N_
+from hub.web.pages import LoggedInPage
+
+STATUS_LABELS = {
+    "lead": N_("Lead"),
+    "active": N_("Active"),
+    "partner": N_("Partner"),
+    "inactive": N_("Inactive"),
+    "refused": N_("Refused"),
+}
+FILTER_KEYS = ("q", "team", "responsible", "tag", "group", "potential", "stage", "status", "days")
+DAYS_CHOICES = (7, 14, 30, 60, 90, 180, 365)
+
+
+def _int(values: dict[str, str], key: str, lo: int, hi: int) -> int | None:
+    raw = values.get(key, "")
+    if raw.isdigit() and lo <= int(raw) <= hi:
+        return int(raw)
+    values[key] = ""
+    return None
+
+
+def read_filter(request: Request) -> tuple[ClientFilter, dict[str, str]]:
+    """The client filter from the query string, and the values to show in the filter controls."""
+    q = request.query_params
+    values = {k: q.get(k, "").strip()[:200] for k in FILTER_KEYS}
+    if values["status"] not in STATUSES:
+        values["status"] = ""
+    big = 2**31 - 1
+    f = ClientFilter(
+        q=values["q"],
+        team_id=_int(values, "team", 1, big),
+        responsible_id=_int(values, "responsible", 1, big),
+        tag=values["tag"][:100],
+        group_id=_int(values, "group", 1, big),
+        potential=_int(values, "potential", 1, 5),
+        stage_id=_int(values, "stage", 1, big),
+        status=values["status"],
+        no_contact_days=_int(values, "days", 0, 36500),
+    )
+    return f, values
+
+
+def api_query(f: ClientFilter) -> str:
+    """The filter as the API's query string (``/api/v1/export/...`` takes the same filter as the lists)."""
+    params = {
+        "q": f.q,
+        "team_id": f.team_id,
+        "responsible_id": f.responsible_id,
+        "tag": f.tag,
+        "group_id": f.group_id,
+        "potential": f.potential,
+        "stage_id": f.stage_id,
+        "status": f.status,
+        "no_contact_days": f.no_contact_days,
+    }
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def active_filters(values: dict[str, str]) -> int:
+    """How many filters besides the search text are set."""
+    return sum(1 for k, v in values.items() if k != "q" and v)
+
+
+def stage_name(stage: Stage | None, locale: str) -> str:
+    """A stage's name in the user's language."""
+    if stage is None:
+        return ""
+    return stage.name_ru if locale == "ru" and stage.name_ru else stage.name
+
+
+@dataclass
+class Choices:
+    """Options of the selects in client filters and forms."""
+
+    teams: list[Team] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    pipelines: list[Pipeline] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    statuses: list[tuple[str, str]] = field(default_factory=list)
+    stage_options: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def team_options(self) -> list[tuple[int, str]]:
+        """Teams as (id, name) pairs for a select."""
+        return [(t.id, t.name) for t in self.teams]
+
+    @property
+    def user_options(self) -> list[tuple[int, str]]:
+        """Users as (id, name) pairs for a select."""
+        return [(u.id, u.full_name) for u in self.users]
+
+
+def choices(page: LoggedInPage, *, for_form: bool = False) -> Choices:
+    """The options this user may pick: their teams (all for admins and auditors), colleagues, stages..."""
+    actor = page.actor
+    teams = list_teams(page.session, actor=actor)
+    if for_form:
+        teams = [t for t in teams if actor.is_admin or t.id in actor.team_ids]
+    elif not actor.sees_everything:
+        teams = [t for t in teams if t.id in actor.team_ids]
+    out = Choices(
+        teams=teams,
+        users=list_users(page.session, actor=actor),
+        pipelines=list(page.session.scalars(select(Pipeline).order_by(Pipeline.is_default.desc(), Pipeline.name))),
+        statuses=[(s, page._(STATUS_LABELS.get(s, s))) for s in STATUSES],
+    )
+    out.stage_options = [
+        (s.id, f"{stage_name(s, page.i18n.locale)} · {page.i18n.percent(s.probability)}")
+        for p in out.pipelines
+        for s in p.stages
+    ]
+    if not for_form:
+        out.groups = list(page.session.scalars(select(Group).order_by(Group.name).limit(500)))
+        out.tags = list(page.session.scalars(select(Tag.name).order_by(Tag.name).limit(500)))
+    return out
+
+
+def can_write(page: LoggedInPage) -> bool:
+    """True when the user's role may change clients (the core checks it again on save)."""
+    return page.actor.role in WRITERS
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags typed as "vip, moscow" into a list."""
+    return [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
