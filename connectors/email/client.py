@@ -2,8 +2,8 @@
 
 It exists so the connector talks in our terms (UTC datetimes, ``str`` flags, folder states as
 data) and so every failure leaves as a core error class with the step named (``connect``,
-``starttls``, ``login``, ``list``, ``select``, ``search``, ``fetch``, ``noop``); the mapping itself
-is ``errors.classify``.
+``starttls``, ``login``, ``list``, ``select``, ``search``, ``fetch``, ``noop``, ``idle``); the
+mapping itself is ``errors.classify``.
 
 Choices, most of them forced by the protocol or by imapclient:
 
@@ -11,10 +11,17 @@ Choices, most of them forced by the protocol or by imapclient:
   fetched with ``BODY.PEEK[]``, so importing never sets ``\\Seen`` on the user's mail.
 * **Timeouts everywhere.** imapclient can hang on long runs; one socket timeout covers the
   connect and every read, and ``noop()`` is there for keep-alives.
-* **imapclient quirks.** It defaults to TLS, so plain ports pass ``ssl=False``; ``fetch()`` rejects
-  the string ``'1:*'``, so UIDs are always explicit lists (found by ``search_uids``); times are
-  fetched with ``normalise_times = False`` (aware) and converted to UTC here.
-* **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ.
+* **imapclient quirks.** It defaults to TLS, so plain ports pass ``ssl=False``; ``fetch()`` keeps
+  only the responses of the UIDs it was given as numbers (a range string such as ``'1:*'`` loses
+  them all), so UIDs are always explicit lists, found by ``UID SEARCH`` over a window of UIDs
+  (``search_uid_range``), never by listing a whole folder; times are fetched with
+  ``normalise_times = False`` (aware) and converted to UTC here.
+* **Sizes before bodies.** ``fetch_meta`` reads RFC822.SIZE and FLAGS, so the connector can skip
+  private mail and plan batches by bytes before any body is fetched.
+* **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ,
+  and ``SEARCH KEYWORD ... MODSEQ n`` finds the messages marked with a keyword since a pull.
+* **IDLE** (``wait_for_mail``) waits for new mail for a bounded time and always leaves the
+  connection in command mode; a server without IDLE is waited for and asked with NOOP.
 * **Secrets.** The password is kept in a ``SecretStr``, never in a repr, and masked out of every
   error message by ``classify``. Credentials that are not ASCII go through AUTHENTICATE PLAIN
   (UTF-8), which the LOGIN command cannot carry.
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,6 +48,7 @@ Security = Literal["tls", "starttls", "plain"]
 
 SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "отправленные", "inbox.sent", "inbox/sent")
 FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"]
+HEADER_ITEMS = ["BODY.PEEK[HEADER]", "INTERNALDATE", "FLAGS"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,9 @@ class MailboxClient:
             elif client.has_capability("AUTH=PLAIN"):
                 client.plain_login(self.username, password)
             else:
-                raise AuthError(f"login {target}: the server cannot take non-ASCII credentials (no AUTH=PLAIN)")
+                raise AuthError(
+                    f"login {target}: the server cannot take non-ASCII credentials (no AUTH=PLAIN)", step="login"
+                )
         except Exception as exc:
             raise classify(exc, "login", target=target, secrets=[password]) from exc
 
@@ -276,23 +287,59 @@ class MailboxClient:
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(int(u) for u in uids if since_uid is None or int(u) >= since_uid)
 
+    def search_uid_range(self, low: int, high: int, since_date: date | None = None) -> list[int]:
+        """UIDs from ``low`` to ``high`` (both included), on or after ``since_date`` if given, ascending."""
+        if high < max(1, low):
+            return []
+        criteria: list[object] = ["UID", f"{max(1, int(low))}:{int(high)}"]
+        if since_date is not None:
+            criteria += ["SINCE", since_date.date() if isinstance(since_date, datetime) else since_date]
+        try:
+            uids = self._require().search(criteria)
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "search", target=repr(self._folder)) from exc
+        return sorted(int(u) for u in uids if low <= int(u) <= high)
+
+    def fetch_meta(self, uids: Iterable[int]) -> dict[int, tuple[int, tuple[str, ...]]]:
+        """UID -> (RFC822.SIZE, flags) of these messages: what to fetch and what to skip, before any body."""
+        wanted = sorted({int(u) for u in uids})
+        if not wanted:
+            return {}
+        try:
+            response = self._require().fetch(wanted, ["RFC822.SIZE", "FLAGS"])
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "fetch", target=repr(self._folder)) from exc
+        return {
+            int(uid): (_int_or_none(item.get(b"RFC822.SIZE")) or 0, tuple(_text(f) for f in item.get(b"FLAGS", ())))
+            for uid, item in response.items()
+            if int(uid) in wanted
+        }
+
     def fetch_raw(
-        self, uids: Iterable[int], batch_size: int = 200
+        self, uids: Iterable[int], batch_size: int = 200, *, headers_only: bool = False
     ) -> Iterator[tuple[int, bytes, datetime | None, tuple[str, ...]]]:
-        """Yield (uid, raw bytes, INTERNALDATE in UTC, flags) per message, in UID order, without setting \\Seen."""
+        """Yield (uid, raw bytes, INTERNALDATE in UTC, flags) per message, in UID order, without setting \\Seen.
+
+        ``headers_only`` fetches the header block alone (for messages too large to read whole).
+        """
         client = self._require()
+        items, key = (HEADER_ITEMS, b"BODY[HEADER]") if headers_only else (FETCH_ITEMS, b"BODY[]")
         wanted = sorted({int(u) for u in uids})
         for start in range(0, len(wanted), max(1, batch_size)):
             batch = wanted[start : start + max(1, batch_size)]
             try:
-                response = client.fetch(batch, FETCH_ITEMS)
+                response = client.fetch(batch, items)
             except Exception as exc:
                 raise classify(exc, "fetch", target=repr(self._folder)) from exc
             for uid in batch:
-                item = response.get(uid)
+                item = response.pop(uid, None)
                 if item is None:
                     continue  # expunged since the search
-                body = item.get(b"BODY[]")
+                body = item.get(key)
                 idate = item.get(b"INTERNALDATE")
                 yield (
                     uid,
@@ -300,6 +347,45 @@ class MailboxClient:
                     to_utc(idate) if isinstance(idate, datetime) else None,
                     tuple(_text(f) for f in item.get(b"FLAGS", ())),
                 )
+
+    def with_keyword_changed_since(self, keyword: str, modseq: int) -> list[int]:
+        """UIDs of the messages that carry ``keyword`` and whose flags changed after ``modseq`` (CONDSTORE)."""
+        try:
+            uids = self._require().search(["KEYWORD", keyword, "MODSEQ", str(int(modseq) + 1)])
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            raise classify(exc, "search", target=repr(self._folder)) from exc
+        return sorted(int(u) for u in uids)
+
+    def wait_for_mail(self, seconds: float) -> bool:
+        """Wait in IMAP IDLE up to ``seconds`` for the selected folder to change; True when new mail came.
+
+        Falls back to a plain wait-and-NOOP when the server has no IDLE. Either way the connection is
+        back in normal command mode on return.
+        """
+        client = self._require()
+        deadline = time.monotonic() + max(0.0, seconds)
+        if not client.has_capability("IDLE"):
+            time.sleep(max(0.0, seconds))
+            try:
+                responses = client.noop()[1]
+            except Exception as exc:
+                raise classify(exc, "noop") from exc
+            return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+        try:
+            client.idle()
+            arrived = False
+            while not arrived:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                responses = client.idle_check(timeout=min(left, 30.0))
+                arrived = any(isinstance(r, tuple) and len(r) > 1 and r[1] == b"EXISTS" for r in responses)
+            client.idle_done()
+        except Exception as exc:
+            raise classify(exc, "idle", target=repr(self._folder)) from exc
+        return arrived
 
 
 def _int_or_none(value: object) -> int | None:

@@ -9,6 +9,10 @@ is right for nearly every mailbox; naming folders replaces that default. ``mailb
 tells personal mailboxes (the owner's mail) from shared ones (sales@, office@), where direction
 is judged by the company's domains rather than one owner's address.
 
+``idle`` keeps a run waiting in IMAP IDLE on INBOX for up to ``idle_seconds`` once everything is
+read, so new mail is logged within seconds; give such an account a short interval (10-30 s), so
+the next run, and the next wait, follows at once.
+
 Validation errors hide the input (``hide_input_in_errors``), so a rejected password never comes
 back inside the error text.
 """
@@ -47,6 +51,11 @@ class ImapConfig(BaseModel):
     attachment_cap_mb: int = Field(10, description="attachments above this size keep only their name")
     mailbox_type: Literal["personal", "shared"] = Field("personal", description="personal or shared")
     idle: bool = Field(False, description="wait for new mail with IMAP IDLE between runs")
+    idle_seconds: int = Field(25, description="how long a run waits in IDLE for new mail (1-120 s)")
+    suggest_contacts: bool = Field(
+        False, description="queue the addresses of mail that matched no client as suggested contacts"
+    )
+    max_message_mb: int = Field(50, description="larger messages are logged from their headers only (1-1024 MB)")
 
     @field_validator("host")
     @classmethod
@@ -141,6 +150,20 @@ class ImapConfig(BaseModel):
             raise ValueError("the attachment size cap must be between 0 and 1024 MB")
         return value
 
+    @field_validator("idle_seconds")
+    @classmethod
+    def _idle_seconds(cls, value: int) -> int:
+        if not 1 <= value <= 120:
+            raise ValueError("the IDLE wait must be between 1 and 120 seconds")
+        return value
+
+    @field_validator("max_message_mb")
+    @classmethod
+    def _max_message(cls, value: int) -> int:
+        if not 1 <= value <= 1024:
+            raise ValueError("the message size limit must be between 1 and 1024 MB")
+        return value
+
     @model_validator(mode="after")
     def _port_matches_security(self) -> ImapConfig:
         if self.security == "tls" and self.port == 143:
@@ -153,3 +176,8 @@ class ImapConfig(BaseModel):
     def attachment_cap(self) -> int:
         """The attachment cap in bytes."""
         return self.attachment_cap_mb * 1024 * 1024
+
+    @property
+    def max_message(self) -> int:
+        """The size above which only a message's headers are read, in bytes."""
+        return self.max_message_mb * 1024 * 1024

@@ -33,9 +33,7 @@ _TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVER
 _AUTH_CODES = ("[AUTHENTICATIONFAILED]", "[AUTHORIZATIONFAILED]", "[EXPIRED]", "[PRIVACYREQUIRED]")
 
 
-def classify(
-    exc: BaseException, step: str, *, target: str = "", secrets: Iterable[str] = ()
-) -> ConnectorError:
+def classify(exc: BaseException, step: str, *, target: str = "", secrets: Iterable[str] = ()) -> ConnectorError:
     """Map one exception met during ``step`` (connect, login, select...) to a core error class."""
     if isinstance(exc, ConnectorError):
         return exc
@@ -46,44 +44,44 @@ def classify(
         return _mask(f"{where}: {text}", secrets)
 
     if isinstance(exc, socket.gaierror):
-        return TransientError(msg(f"DNS lookup failed ({exc.strerror or exc})"), detail=detail)
+        return TransientError(msg(f"DNS lookup failed ({exc.strerror or exc})"), detail=detail, step=step)
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or "rejected"
-        return TransientError(msg(f"TLS certificate verification failed ({reason})"), detail=detail)
+        return TransientError(msg(f"TLS certificate verification failed ({reason})"), detail=detail, step=step)
     if isinstance(exc, ssl.SSLError):
         reason = getattr(exc, "reason", None) or exc
-        return TransientError(msg(f"TLS handshake failed ({reason})"), detail=detail)
+        return TransientError(msg(f"TLS handshake failed ({reason})"), detail=detail, step=step)
     if isinstance(exc, ConnectionRefusedError):
-        return TransientError(msg("connection refused"), detail=detail)
+        return TransientError(msg("connection refused"), detail=detail, step=step)
     if isinstance(exc, TimeoutError | socket.timeout):
-        return TransientError(msg("timed out"), detail=detail)
+        return TransientError(msg("timed out"), detail=detail, step=step)
     if isinstance(exc, ConnectionError | EOFError):
-        return TransientError(msg("connection lost"), detail=detail)
+        return TransientError(msg("connection lost"), detail=detail, step=step)
     if isinstance(exc, OSError):
-        return TransientError(msg(f"network error ({exc.strerror or type(exc).__name__})"), detail=detail)
+        return TransientError(msg(f"network error ({exc.strerror or type(exc).__name__})"), detail=detail, step=step)
     if isinstance(exc, imaplib.IMAP4.abort):
-        return TransientError(msg(f"connection dropped by the server ({_server_text(exc)})"), detail=detail)
+        return TransientError(msg(f"connection dropped by the server ({_server_text(exc)})"), detail=detail, step=step)
 
     text = _server_text(exc)
     upper = text.upper()
     if isinstance(exc, CapabilityError):
-        return PermanentError(msg(f"not supported by the server ({text})"), detail=detail)
+        return PermanentError(msg(f"not supported by the server ({text})"), detail=detail, step=step)
     if isinstance(exc, LoginError) or step == "login":
         if any(code in upper for code in _TRANSIENT_CODES):
-            return TransientError(msg(f"server temporarily refused the login ({text})"), detail=detail)
+            return TransientError(msg(f"server temporarily refused the login ({text})"), detail=detail, step=step)
         if "LOGINDISABLED" in upper or "PLAINTEXT" in upper:
             hint = "server refuses plain-text login on this connection; use tls or starttls"
-            return AuthError(msg(f"{hint} ({text})"), detail=detail)
-        return AuthError(msg(f"login refused ({text})" if text else "login refused"), detail=detail)
+            return AuthError(msg(f"{hint} ({text})"), detail=detail, step=step)
+        return AuthError(msg(f"login refused ({text})" if text else "login refused"), detail=detail, step=step)
     if isinstance(exc, imaplib.IMAP4.error):
         if any(code in upper for code in _TRANSIENT_CODES):
-            return TransientError(msg(f"server busy ({text})"), detail=detail)
+            return TransientError(msg(f"server busy ({text})"), detail=detail, step=step)
         if "[NONEXISTENT]" in upper or step == "select":
-            return PermanentError(msg(f"folder not found or not selectable ({text})"), detail=detail)
-        return PermanentError(msg(f"refused by the server ({text})"), detail=detail)
+            return PermanentError(msg(f"folder not found or not selectable ({text})"), detail=detail, step=step)
+        return PermanentError(msg(f"refused by the server ({text})"), detail=detail, step=step)
     if isinstance(exc, UnicodeError):
-        return PermanentError(msg(f"cannot encode the request ({type(exc).__name__})"), detail=detail)
-    return PermanentError(msg(f"unexpected {type(exc).__name__}"), detail=detail)
+        return PermanentError(msg(f"cannot encode the request ({type(exc).__name__})"), detail=detail, step=step)
+    return PermanentError(msg(f"unexpected {type(exc).__name__}"), detail=detail, step=step)
 
 
 def _server_text(exc: BaseException) -> str:

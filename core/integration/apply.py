@@ -45,7 +45,7 @@ from core.integration.records import RemoteContact
 from core.models import ConnectorAccount, Organization, Person, RemoteLink, User
 from core.normalize import name_key
 
-APPLIER_MODULES: tuple[str, ...] = ()
+APPLIER_MODULES: tuple[str, ...] = ("core.mail.store",)
 """Modules elsewhere in core whose import registers more appliers (one line per record family)."""
 
 SYNC_ACTOR = Actor.system(source="sync")

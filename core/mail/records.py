@@ -59,6 +59,8 @@ class MailMessage:
     flags: tuple[str, ...] = ()
     problems: list[str] = field(default_factory=list)
     """What was wrong with the message but could be worked around (bad charset, broken part...)."""
+    uidvalidity: int | None = None
+    """The folder's UIDVALIDITY when ``uid`` was read (folder, UIDVALIDITY and UID name one sighting)."""
 
     def all_addresses(self) -> list[MailAddress]:
         """Every participant address, each once, in header order."""

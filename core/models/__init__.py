@@ -33,6 +33,7 @@ from core.models.lists import (
     Segment,
     SuppressionEntry,
 )
+from core.models.mail import ContactSuggestion, ContactSuggestionHit, SuggestionState
 from core.models.records import AuditEntry, Comment, CustomField, FieldType, MailMessageRow, StoredFile
 from core.models.sales import Deal, DealStageChange, DealStatus, Pipeline, Stage
 from core.models.users import ApiToken, LoginAttempt, Role, Team, User, UserSession, team_members
@@ -56,6 +57,8 @@ __all__ = [
     "Comment",
     "ConnectorAccount",
     "ContactPoint",
+    "ContactSuggestion",
+    "ContactSuggestionHit",
     "CustomField",
     "Deal",
     "DealStageChange",
@@ -85,6 +88,7 @@ __all__ = [
     "Segment",
     "Stage",
     "StoredFile",
+    "SuggestionState",
     "SuppressionEntry",
     "SyncConflict",
     "SyncCursor",

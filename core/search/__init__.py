@@ -5,22 +5,26 @@ client base of up to a million records, so the search has to be fast for the com
 bounded for every case, rank what the user most likely meant first, and never show a client of
 a team the user does not belong to.
 
-**The index** (migration ``0002_search``) keeps one row per client with its name words, e-mails,
-phone digits and tags, each padded with spaces so that "word starts with", "whole word" and
-"contains" are all substring tests; SQLite answers them with FTS5 trigram tables, PostgreSQL
-with pg_trgm GIN indexes (see ``sqlite_index`` and ``postgres_index``). A vocabulary of the
-distinct name words, with its own trigram index, turns a typo into the few real words it can
-be (``typos``). Triggers on the client tables keep the index and the vocabulary in step with
-every write, in the same transaction: the services, merges (points and tags moving to the
-surviving record, ``merged_into_id`` set), deletes (cascades included), imports and bulk loads
-all go through them, and nothing has to remember to call an indexer. Team and merge state are
-not copied into the index; every query joins the client row, so a change of team is seen at
-once.
+**The index** (migration ``0002_search``) keeps, per client, its name words, the names padded
+with spaces (so that "word starts with", "whole word" and "contains" are all substring tests),
+each contact point (phone digits, e-mail) and its tags, plus a vocabulary of distinct name
+words. SQLite answers with FTS5 tables (trigram for prefixes and substrings, word tokens for
+whole words), PostgreSQL with B-trees for words and prefixes and pg_trgm GIN indexes for
+substrings (``sqlite_index``, ``postgres_index``). The vocabulary, with its own trigram index,
+turns a typo into the few real words it can be (``typos``).
+
+Triggers on the client tables keep the index in step with every write, in the same transaction:
+the services, merges (points and tags moving to the surviving record, ``merged_into_id`` set),
+deletes (cascades included), imports and bulk loads all go through them, and nothing has to
+remember to call an indexer. Team and merge state are not copied into the index; every query
+joins the client row, so a change of team is seen at once. ``tests/search/test_index_sync.py``
+checks that after a mix of writes the index is exactly what a fresh build makes.
 
 **The ranking** is a sequence of tiers, exact to fuzzy, each run only while the page is not full
 (``engine``): exact names, phones and e-mails; whole words and tags; word prefixes, e-mail
-prefixes and phone digits; the people of the companies found; substrings; typos. Rights are a
-condition of every query (``Scope``), not a filter afterwards.
+prefixes and phone digits; the people of the companies named; substrings; typos. Rights are a
+condition of every query (``Scope``), not a filter afterwards. ``bench/search.py`` measures it
+at a million clients (see ``bench/README.md``).
 
 The functions below are the public face; the list services use the ``*_ids_matching`` ones to
 filter by ``q``.

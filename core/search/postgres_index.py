@@ -69,15 +69,15 @@ class _Sql:
     def starts(self, column: str, choice: str, *, indexed: bool = True) -> str:
         """A padded choice on a B-tree column: `` x `` is the word, `` x`` starts the word or value.
 
-        ``indexed=False`` writes the test in the column's own collation, which the C-collated
-        B-tree cannot serve: for a lookup among one client's words, where the (id) index must be
-        used (the word index would walk the whole range of the word for every client).
+        ``indexed=False`` tests an expression no index has (``word || ''``): for a lookup among one
+        client's words, where the (id) index must be used; the word index would walk the whole
+        range of the word for every client (PostgreSQL turns even a plain LIKE into that range).
         """
         word = choice.strip() if column.endswith(".word") else choice
-        collate = ' COLLATE "C"' if indexed else ""
+        subject = f'{column} COLLATE "C"' if indexed else f"({column} || '')"
         if column.endswith(".word") and choice.endswith(" "):
-            return f"{column}{collate} = {self.bind(word)}"
-        return f"{column}{collate} LIKE {self.bind(_escape(word) + '%')}"
+            return f"{subject} = {self.bind(word)}"
+        return f"{subject} LIKE {self.bind(_escape(word) + '%')}"
 
     def contains(self, column: str, choice: str, op: str = "LIKE") -> str:
         """A substring test, served by a trigram index."""

@@ -38,7 +38,7 @@ from core.actor import Actor
 from core.models import User
 from core.normalize import format_phone
 from core.users.auth import user_for_session
-from hub.deps import SESSION_COOKIE, DbSession
+from hub.deps import SESSION_COOKIE, get_session
 from hub.web import flash, messages, nav
 from hub.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LOCALES, TZ_COOKIE, I18n, negotiate, zone
 from hub.web.security import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_token, csrf_valid, set_csrf_cookie
@@ -236,11 +236,17 @@ class LoggedInPage(PublicPage):
         self.actor = Actor.of(user, source="ui")
 
 
-def _public_page(request: Request, session: DbSession) -> PublicPage:
+# The page's transaction ends (commits, or rolls back on error) before the response is sent
+# ("function" scope), so the browser never follows a redirect to a page that cannot see yet
+# what the form just saved.
+PageSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _public_page(request: Request, session: PageSession) -> PublicPage:
     return PublicPage(request, session, current_user(request, session))
 
 
-def _page(request: Request, session: DbSession) -> LoggedInPage:
+def _page(request: Request, session: PageSession) -> LoggedInPage:
     user = current_user(request, session)
     if user is None:
         raise LoginRequired()

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests.contract.harness import ConnectorHarness, HarnessFactory
+from tests.contract.harness_imap import imap_harness
 from tests.contract.harness_loopback import loopback_harness
 
 HARNESSES: dict[str, HarnessFactory] = {
+    "imap": imap_harness,
     "loopback": loopback_harness,
 }
 

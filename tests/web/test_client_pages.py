@@ -6,11 +6,12 @@ import html
 import re
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.clients.organizations import create_organization
 from core.models import AuditEntry, ContactPoint, Organization, Person, User
+from tests.web.conftest import WebClient
 
 
 def org_id_from(location: str) -> int:
@@ -210,3 +211,21 @@ def test_export_buttons_download_what_the_list_shows(web, demo):
     assert "Ромашка" in csv.text and "Лютик" not in csv.text and "Бета" not in csv.text
     persons = ivan.get("/persons").text
     assert "/api/v1/export/persons.csv" in persons and "/api/v1/export/persons.vcf" in persons
+
+
+def test_a_save_is_committed_before_the_browser_is_redirected(app, db, demo):
+    """The browser follows the redirect at once: the card it asks for must already see the save."""
+    seen: list[int] = []
+
+    async def probe(scope, receive, send):  # noqa: ANN001, ANN202
+        async def watching_send(message):  # noqa: ANN001, ANN202
+            if message["type"] == "http.response.start" and scope["path"] == "/organizations/new":
+                with db.session() as s:
+                    seen.append(s.scalar(select(func.count()).where(Organization.name == "Фиксация")))
+            await send(message)
+
+        await app(scope, receive, watching_send)
+
+    client = WebClient(probe).enter(db, "ivan@ourcompany.test")
+    assert client.post("/organizations/new", {"name": "Фиксация"}).status_code == 303
+    assert seen == [1]

@@ -283,6 +283,24 @@ def upgrade() -> None:
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('contact_suggestions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('name', sa.String(length=256), nullable=False),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('first_seen_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_contact_suggestions_person_id_persons'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contact_suggestions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_suggestions'))
+    )
+    with op.batch_alter_table('contact_suggestions', schema=None) as batch_op:
+        batch_op.create_index('ix_contact_suggestion_state', ['user_id', 'state'], unique=False)
+        batch_op.create_index('uq_contact_suggestion', ['user_id', 'email'], unique=True)
+
     op.create_table('interaction_results',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -489,6 +507,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_contact_points_lookup', ['kind', 'value'], unique=False)
         batch_op.create_index('ix_contact_points_org', ['organization_id'], unique=False)
         batch_op.create_index('ix_contact_points_person', ['person_id'], unique=False)
+
+    op.create_table('contact_suggestion_hits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('suggestion_id', sa.Integer(), nullable=False),
+    sa.Column('message_key', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['suggestion_id'], ['contact_suggestions.id'], name=op.f('fk_contact_suggestion_hits_suggestion_id_contact_suggestions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_suggestion_hits'))
+    )
+    with op.batch_alter_table('contact_suggestion_hits', schema=None) as batch_op:
+        batch_op.create_index('uq_contact_suggestion_hit', ['suggestion_id', 'message_key'], unique=True)
 
     op.create_table('deals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -797,6 +825,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deals_organization_id'))
 
     op.drop_table('deals')
+    with op.batch_alter_table('contact_suggestion_hits', schema=None) as batch_op:
+        batch_op.drop_index('uq_contact_suggestion_hit')
+
+    op.drop_table('contact_suggestion_hits')
     with op.batch_alter_table('contact_points', schema=None) as batch_op:
         batch_op.drop_index('ix_contact_points_person')
         batch_op.drop_index('ix_contact_points_org')
@@ -849,6 +881,11 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     op.drop_table('interaction_results')
+    with op.batch_alter_table('contact_suggestions', schema=None) as batch_op:
+        batch_op.drop_index('uq_contact_suggestion')
+        batch_op.drop_index('ix_contact_suggestion_state')
+
+    op.drop_table('contact_suggestions')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
 

@@ -5,30 +5,34 @@ Revises: 0001_initial
 
 Hand-written (the models cannot express it); see ``core/search/__init__.py`` for the design.
 
-Both databases get the same logical index, kept in step with the client tables by triggers,
-so that every writer (services, merges, imports, raw SQL, bulk loads) keeps it right:
+Both databases get the same logical index, kept in step with the client tables by triggers in
+the writing transaction, so that every writer (services, merges, imports, raw SQL, bulk loads)
+keeps it right:
 
-- one row per person and per organization, keyed by its id, with four text columns: ``names``
-  (the ``name_key`` padded with spaces, plus the brand of an organization), ``emails``
-  (e-mails and mail domains), ``phones`` (E.164 digits without the plus) and ``tags``
-  (``| tag | tag |``, ё written е). Every value is wrapped in spaces or bars, so that "a word
-  starting with x" is the substring `` x`` and "the whole word x" is `` x ``.
-  SQLite: FTS5 tables ``search_persons`` / ``search_orgs`` with the trigram tokenizer.
-  PostgreSQL: tables ``search_index.persons`` / ``search_index.orgs`` with a pg_trgm GIN index
-  on each column.
+- names: per person and per organization, the ``name_key`` (plus the brand) padded with
+  spaces, so that "a word starting with x" is the substring `` x`` and "the whole word x" is
+  `` x ``; and the same words one by one, for whole words and prefixes.
+- contact points: a row per e-mail, mail domain and phone (E.164 digits without the plus),
+  per owner kind.
+- tags: a row per tagged client, ``| tag | tag |`` (ё written е).
 - the vocabulary of name words, for typo tolerance. Append-only (a word no longer used costs
   one lookup that finds nobody): taking words out would need a count per word, a hot row that
-  every writer of a common name would queue on. SQLite: ``search_words`` plus the FTS5 trigram
-  table ``search_word_trigrams``; PostgreSQL: ``search_index.words`` with a GIN index.
+  every writer of a common name would queue on.
 
-Team and merge state are not copied: queries join the client table by primary key.
+SQLite: FTS5 tables (trigram tokenizer, and the word tokenizer for whole words), ``search_*``.
+PostgreSQL: schema ``search_index``, B-trees for words and prefixes, pg_trgm GIN indexes for
+substrings. Team and merge state are not copied: queries join the client table by primary key.
+On both, a row is rewritten only when what it holds changes (a rename, a client's tags), never
+because the client gained a phone or an e-mail: FTS5 leaves tombstones for every rewrite (an
+index whose rows were rewritten on each new point grew several times slower), and on PostgreSQL
+rewritten rows gather at the end of the heap, where the planner does not expect them.
 
-On PostgreSQL the index lives in its own schema ``search_index``: derived data, apart from the
-model tables (Alembic's comparison of models and database looks at the default schema only).
-Its triggers are statement-level with transition tables, so a COPY or a bulk import updates the
-index in one set-based statement; renames, which PostgreSQL only allows as row triggers with a
-column condition, are row-level and fire only when the name really changed. SQLite has row
-triggers only.
+On PostgreSQL the index lives in its own schema: derived data, apart from the model tables
+(Alembic's comparison of models and database looks at the default schema only). Its triggers
+are statement-level with transition tables, so a COPY or a bulk import updates the index in
+one set-based statement; renames, which PostgreSQL only allows as row triggers with a column
+condition, are row-level and fire only when the name really changed. SQLite has row triggers
+only.
 
 If a later migration recreates one of the watched tables on SQLite (Alembic batch mode copies
 the table and drops the old one), its triggers go with it: create them again from

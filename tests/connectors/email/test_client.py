@@ -38,6 +38,7 @@ def client_for(box: Mailbox, password: str | None = None, **kw: object) -> Mailb
 
 # ---------------------------------------------------------------- against Dovecot
 
+
 @pytest.mark.peers
 def test_login_ok_enables_condstore(mailbox: Mailbox) -> None:
     with client_for(mailbox) as client:
@@ -187,6 +188,7 @@ def test_repr_hides_the_password() -> None:
 
 # ---------------------------------------------------------------- errors.classify
 
+
 @pytest.mark.parametrize(
     ("exc", "step", "kind", "text"),
     [
@@ -196,17 +198,23 @@ def test_repr_hides_the_password() -> None:
         (ConnectionResetError(104, "reset"), "fetch", TransientError, "connection lost"),
         (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER]"), "connect", TransientError, "TLS handshake failed"),
         (imaplib.IMAP4.abort("socket error: EOF"), "fetch", TransientError, "connection dropped"),
-        (LoginError("login failed: [AUTHENTICATIONFAILED] Authentication failed."), "login", AuthError,
-         "login refused ([AUTHENTICATIONFAILED] Authentication failed.)"),
-        (LoginError("[UNAVAILABLE] Temporary authentication failure."), "login", TransientError,
-         "temporarily"),
+        (
+            LoginError("login failed: [AUTHENTICATIONFAILED] Authentication failed."),
+            "login",
+            AuthError,
+            "login refused ([AUTHENTICATIONFAILED] Authentication failed.)",
+        ),
+        (LoginError("[UNAVAILABLE] Temporary authentication failure."), "login", TransientError, "temporarily"),
         (imaplib.IMAP4.error("LOGIN => LOGINDISABLED"), "login", AuthError, "use tls or starttls"),
-        (imaplib.IMAP4.error("select failed: [NONEXISTENT] Mailbox doesn't exist: X (0.001 + 0.000 secs)."),
-         "select", PermanentError, "not selectable ([NONEXISTENT] Mailbox doesn't exist: X)"),
+        (
+            imaplib.IMAP4.error("select failed: [NONEXISTENT] Mailbox doesn't exist: X (0.001 + 0.000 secs)."),
+            "select",
+            PermanentError,
+            "not selectable ([NONEXISTENT] Mailbox doesn't exist: X)",
+        ),
         (imaplib.IMAP4.error("fetch failed: [SERVERBUG] Internal error"), "fetch", TransientError, "busy"),
         (imaplib.IMAP4.error("search failed: BAD Error in IMAP command"), "search", PermanentError, "refused"),
-        (CapabilityError("Server does not support STARTTLS capability"), "starttls", PermanentError,
-         "not supported"),
+        (CapabilityError("Server does not support STARTTLS capability"), "starttls", PermanentError, "not supported"),
         (ValueError("weird"), "fetch", PermanentError, "unexpected ValueError"),
     ],
 )
@@ -230,6 +238,7 @@ def test_classify_certificate_failure_and_masking() -> None:
 
 
 # ---------------------------------------------------------------- config
+
 
 def test_config_defaults_and_secret() -> None:
     cfg = ImapConfig(host=" IMAP.Example.COM ", username="me@example.com", password="  s3cret ")

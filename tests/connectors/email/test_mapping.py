@@ -62,6 +62,7 @@ Content-Type: text/plain; charset=utf-8
 
 # ---------------------------------------------------------------- a well-formed message
 
+
 def test_simple_message_fields() -> None:
     msg = parse(SIMPLE, flags=[b"\\Seen", "$Label1"])
     assert msg.message_id == "CAF=abc123@mail.client.ru"
@@ -81,6 +82,7 @@ def test_simple_message_fields() -> None:
 
 
 # ---------------------------------------------------------------- identity
+
 
 def test_missing_message_id_gets_a_stable_hash_key() -> None:
     raw = SIMPLE.replace(b"Message-ID: <  CAF=abc123@mail.client.ru >\r\n", b"")
@@ -114,6 +116,7 @@ def test_messages_without_any_header_differ_by_body() -> None:
 
 
 # ---------------------------------------------------------------- missing and broken headers
+
 
 def test_missing_headers() -> None:
     msg = parse(b"\r\njust a body\r\n")
@@ -211,14 +214,15 @@ def test_subject_whitespace_folded() -> None:
 
 # ---------------------------------------------------------------- addresses
 
+
 def test_addresses_groups_and_garbage() -> None:
     raw = (
         b"From: <>\r\n"
         b"To: undisclosed-recipients:;\r\n"
-        b"Cc: Team: A <A@X.example>, b@y.example;, \"Smith, J\" <J.Smith@Z.example>, not an address,"
-        b" bad@@host, <x@y.example>, \"unterminated <q@w.example>\r\n"
+        b'Cc: Team: A <A@X.example>, b@y.example;, "Smith, J" <J.Smith@Z.example>, not an address,'
+        b' bad@@host, <x@y.example>, "unterminated <q@w.example>\r\n'
         b"Bcc: =?utf-8?q?Jos=C3=A9?= <jose@x.example>, JOSE@X.EXAMPLE\r\n"
-        b"Reply-To: \"=?koi8-r?b?68/O1NLBy9Q=?=\" <contract@example.ru>\r\n\r\nx"
+        b'Reply-To: "=?koi8-r?b?68/O1NLBy9Q=?=" <contract@example.ru>\r\n\r\nx'
     )
     msg = parse(raw)
     assert msg.from_ == [] and msg.to == []
@@ -237,6 +241,7 @@ def test_display_name_with_bad_charset_tolerated() -> None:
 
 
 # ---------------------------------------------------------------- bodies and charsets
+
 
 def test_windows_1251_mail() -> None:
     raw = crlf(
@@ -320,6 +325,7 @@ JVBERi0xLjQK%%%%garbage===
 
 
 # ---------------------------------------------------------------- MIME structure
+
 
 def test_boundary_never_found() -> None:
     raw = crlf(
@@ -570,7 +576,8 @@ def test_raw_8bit_attachment_names() -> None:
         b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
         b"--B\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n\xcf\xf0\xe8\xe2\xe5\xf2\r\n"
         b'--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="'
-        + "Отчёт.pdf".encode() + b'"\r\n\r\nx\r\n'
+        + "Отчёт.pdf".encode()
+        + b'"\r\n\r\nx\r\n'
         b'--B\r\nContent-Type: application/pdf; name="' + "Счёт.pdf".encode("cp1251") + b'"\r\n\r\ny\r\n--B--\r\n'
     )
     msg = parse(raw)
@@ -605,6 +612,7 @@ def test_safe_filename(name: str, expected: str) -> None:
 
 # ---------------------------------------------------------------- quoted history
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -617,8 +625,10 @@ def test_safe_filename(name: str, expected: str) -> None:
         ("Хорошо.\n\n02.03.2026 10:00, Иван Петров пишет:\n> вопрос", "Хорошо."),
         ("Хорошо.\n\nПонедельник, 2 марта 2026, 10:00 +03:00 от Иван <ivan@mail.ru>:\n> вопрос", "Хорошо."),
         ("Answer\n\n> quoted\n> more\n\n", "Answer"),
-        ("> question one\nanswer one\n> question two\nanswer two\n> trailing", "> question one\nanswer one\n"
-         "> question two\nanswer two"),
+        (
+            "> question one\nanswer one\n> question two\nanswer two\n> trailing",
+            "> question one\nanswer one\n> question two\nanswer two",
+        ),
         ("From: the sales team we got a note.\nIt was good.", "From: the sales team we got a note.\nIt was good."),
         ("> only quoted\n> nothing else", "> only quoted\n> nothing else"),
         ("line one\r\nline two\r\n\r\n", "line one\nline two"),
@@ -645,6 +655,7 @@ On Mon, 2 Mar 2026 at 10:00, Sales <sales@ours.example> wrote:
 
 # ---------------------------------------------------------------- charset helpers
 
+
 def test_charset_helpers() -> None:
     assert resolve_charset("WIN-1251") == "cp1251"
     assert resolve_charset('"utf8"') == "utf-8"
@@ -661,11 +672,17 @@ def test_charset_helpers() -> None:
 
 # ---------------------------------------------------------------- direction
 
+
 def test_message_direction() -> None:
     def msg(sender: str, *to: str) -> MailMessage:
         return MailMessage(
-            message_id="m", folder="INBOX", uid=1, subject="", sent_at=None,
-            from_=[MailAddress(sender)], to=[MailAddress(t) for t in to],
+            message_id="m",
+            folder="INBOX",
+            uid=1,
+            subject="",
+            sent_at=None,
+            from_=[MailAddress(sender)],
+            to=[MailAddress(t) for t in to],
         )
 
     own, domains = {"Me@Ours.Example"}, {"ours.example"}
@@ -714,9 +731,33 @@ def test_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 
 HEADERISH = st.lists(
     st.sampled_from(
-        [b"From: ", b"To: ", b"Subject: =?utf-8?B?", b"?=", b"Date: ", b"Content-Type: multipart/mixed; boundary=",
-         b"--", b"\r\n", b"\n", b"\r\n\r\n", b"<", b">", b"@", b",", b":", b";", b"\"", b"=?", b"\xff", b"\x00",
-         b"Content-Transfer-Encoding: base64\r\n", b"message/rfc822", b"filename*0*=", b"%D0", b"'"]
+        [
+            b"From: ",
+            b"To: ",
+            b"Subject: =?utf-8?B?",
+            b"?=",
+            b"Date: ",
+            b"Content-Type: multipart/mixed; boundary=",
+            b"--",
+            b"\r\n",
+            b"\n",
+            b"\r\n\r\n",
+            b"<",
+            b">",
+            b"@",
+            b",",
+            b":",
+            b";",
+            b'"',
+            b"=?",
+            b"\xff",
+            b"\x00",
+            b"Content-Transfer-Encoding: base64\r\n",
+            b"message/rfc822",
+            b"filename*0*=",
+            b"%D0",
+            b"'",
+        ]
     ),
     max_size=60,
 ).map(b"".join)

@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+SERVER_LOGS: list[Path] = []
+"""Where the servers of this session write, shown when a login does not finish."""
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -83,9 +85,10 @@ def server(template_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "CRMHUB_DATA_DIR": str(folder / "data"),
         "CRMHUB_SECRET_KEY": "browser-test-secret-0123456789",
         "CRMHUB_RUN_WORKER": "false",
-        "CRMHUB_LOG_LEVEL": "WARNING",
+        "CRMHUB_LOG_LEVEL": "INFO",
     }
     log = (folder / "server.log").open("w")
+    SERVER_LOGS.append(folder / "server.log")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hub.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"],
         env=env,
@@ -180,7 +183,11 @@ def login(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
     page.fill("#f-email", email)
     page.fill("#f-password", password)
     page.press("#f-password", "Enter")
-    page.locator("#global-q").wait_for(timeout=60_000)
+    try:
+        page.locator("#global-q").wait_for(timeout=60_000)
+    except Exception:
+        logs = "\n".join(p.read_text()[-2000:] for p in SERVER_LOGS if p.exists())
+        raise AssertionError(f"login did not finish; page at {page.url}; server log:\n{logs}") from None
     page.wait_for_load_state("load")  # our script is in place (deferred scripts run before "load")
 
 

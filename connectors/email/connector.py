@@ -1,0 +1,379 @@
+"""The IMAP connector the engine drives: check a mailbox, list its folders, pull mail batch by batch.
+
+One stream per folder, ``mail:<folder>``: INBOX and the folder the server marks ``\\Sent``
+(SPECIAL-USE, else a usual name), or the folders the account names. The private folder is never
+a stream. Each pull selects the folder read-only (EXAMINE) and returns one batch of parsed
+messages (``core.mail.MailMessage``) with the folder's cursor after them (``cursor.py`` tells
+how the first import walks down from the newest mail and new mail walks up).
+
+How one batch is read, so that memory stays flat however large the mailbox:
+
+1. The UIDs of the batch: new mail above ``last_uid`` first, else the next ``batch_size`` UIDs
+   of the first import, found by ``UID SEARCH`` over a window of UIDs (widened when the folder
+   is sparse), never by listing the whole folder.
+2. ``FETCH (RFC822.SIZE FLAGS)`` for those: messages carrying the private keyword are passed
+   over without their bodies; the batch ends early when its bodies would exceed
+   ``BATCH_BYTES``; a message over ``max_message_mb`` is read by its headers only.
+3. ``FETCH (BODY.PEEK[] ...)`` of the rest (never ``\\Seen``), parsed one by one as they arrive
+   (``mapping.parse_message``): the headers at once, the body only when core reads it, which it
+   does for the mail it logs - most mail is with no client, and its body is never parsed. The
+   raw bytes travel on in ``MailMessage.raw``: core stores them compressed for the messages it
+   logs, and the rest go with the batch.
+
+A message from which no sender and no recipient could be read is returned as a failure with
+its UID and the reasons, for the admin's list of skipped items; anything readable is returned,
+its problems attached. A message the server itself cannot return (a damaged mail file: Dovecot
+answers "Internal error" and drops the connection) must not stop the account for good: the
+chunk it was in is read again message by message, and that one becomes a failure with its UID.
+
+Privacy, by the user's own hand: mail in the private folder is never read; a message carrying
+the private keyword (``$Private`` by default) is never read either. When a message that was
+already logged gets the keyword later, the next pull (which sees it through CONDSTORE's
+HIGHESTMODSEQ, without reading every flag) returns a ``MailMarkedPrivate`` record, and core
+takes the logged copy off the client cards. Moving a logged message into the private folder
+later is not noticed: the move looks like a deletion, and deletions are not followed.
+
+Live mode (``idle``): when a pull of INBOX finds nothing left to read, it waits in IMAP IDLE
+for up to ``idle_seconds`` (once per run), and returns what arrived; the account's short
+interval starts the next run, and the next wait, at once. The engine keeps renewing the job's
+lease meanwhile, and a stop waits at most that long. A server without IDLE is polled with NOOP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from connectors.email.client import FolderState, MailboxClient
+from connectors.email.config import ImapConfig
+from connectors.email.cursor import FolderCursor
+from connectors.email.mapping import parse_message
+from core.integration import (
+    Batch,
+    CheckResult,
+    Connector,
+    ConnectorContext,
+    ConnectorError,
+    CursorInvalidError,
+    ItemFailure,
+    PermanentError,
+    StreamInfo,
+    TransientError,
+)
+from core.mail import MailMessage
+from core.mail.store import MailMarkedPrivate
+
+PREFIX = "mail:"
+BATCH_BYTES = 32 * 1024 * 1024
+"""A batch stops growing once the bodies it would fetch reach this size."""
+FETCH_CHUNK = 100
+"""Messages per FETCH command; the responses are parsed and released chunk by chunk."""
+TIMEOUT = 60.0
+
+
+def folder_of(stream: str) -> str:
+    """The folder a ``mail:<folder>`` stream reads."""
+    if not stream.startswith(PREFIX) or len(stream) == len(PREFIX):
+        raise PermanentError(f"'{stream}' is not a mail stream (mail:<folder>)", item_ref=stream)
+    return stream[len(PREFIX) :]
+
+
+def _check_step(exc: ConnectorError) -> str:
+    """The failing step of a check, in the words an admin looks for."""
+    if "DNS lookup" in exc.message:
+        return "DNS"
+    if exc.step == "starttls" or "TLS" in exc.message:
+        return "TLS"
+    return {"login": "login", "select": "folder", "list": "folder"}.get(exc.step, exc.step or "connect")
+
+
+class ImapConnector(Connector):
+    """One mailbox over IMAP, read-only: correspondence is logged on the clients it belongs to."""
+
+    kind: ClassVar[str] = "imap"
+    title: ClassVar[str] = "IMAP mailbox (mail lands on the client's card)"
+    config_model: ClassVar[type[BaseModel]] = ImapConfig
+    offered_streams: ClassVar[tuple[StreamInfo, ...]] = (
+        StreamInfo("mail:INBOX", "pull", "Inbox"),
+        StreamInfo("mail:<Sent>", "pull", "Sent (the folder the server marks as Sent)"),
+    )
+
+    def __init__(self, config: BaseModel, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, ImapConfig)
+        self.cfg = config
+        self._client: MailboxClient | None = None
+        self._folders: list[str] | None = None
+        self._idled = False
+
+    # ------------------------------------------------------------------ connection
+
+    def _new_client(self) -> MailboxClient:
+        c = self.cfg
+        return MailboxClient(c.host, c.port, c.security, c.username, c.password, timeout=TIMEOUT)
+
+    def _open(self) -> MailboxClient:
+        if self._client is None:
+            client = self._new_client()
+            client.connect()
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        """Log out; the engine calls this after every run."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _wanted_folders(self, client: MailboxClient) -> list[str]:
+        if self._folders is None:
+            if self.cfg.folders:
+                names = list(self.cfg.folders)
+            else:
+                sent = client.sent_folder()
+                names = ["INBOX", *([sent] if sent and sent != "INBOX" else [])]
+            private = self.cfg.private_folder
+            self._folders = [n for n in names if not private or n != private]
+        return self._folders
+
+    # ------------------------------------------------------------------ contract
+
+    def check(self) -> CheckResult:
+        """Connect, secure, log in and select every folder to import; say which step failed."""
+        client = self._new_client()
+        try:
+            client.connect()
+            folders = self._wanted_folders(client)
+            for folder in folders:
+                client.select(folder)
+        except ConnectorError as exc:
+            return CheckResult(ok=False, step=_check_step(exc), message=exc.message)
+        finally:
+            client.close()
+        if not self.cfg.folders and len(folders) == 1:
+            return CheckResult(ok=True, message="no Sent folder found (no SPECIAL-USE flag, no usual name): INBOX only")
+        return CheckResult(ok=True, message="folders: " + ", ".join(folders))
+
+    def streams(self) -> list[StreamInfo]:
+        """One stream per folder to import: INBOX and Sent by default."""
+        return [StreamInfo(PREFIX + f, "pull", f) for f in self._wanted_folders(self._open())]
+
+    def pull(self, stream: str, cursor: dict[str, Any] | None) -> Batch:
+        """The next batch of the folder's mail after ``cursor`` (newest first on the first import)."""
+        folder = folder_of(stream)
+        if self.cfg.private_folder and folder == self.cfg.private_folder:
+            return Batch(cursor=cursor, more=False)
+        client = self._open()
+        state = client.select(folder)
+        cur = self._position(client, folder, state, cursor)
+        batch = self._new_mail(client, folder, state, cur)
+        if batch is None and not cur.initial_done:
+            batch = self._first_import(client, folder, state, cur)
+        if batch is None:
+            batch = self._flag_changes(client, folder, state, cur)
+        if batch is None and self._should_idle(folder):
+            self._idled = True
+            if client.wait_for_mail(self.cfg.idle_seconds):
+                state = client.select(folder)
+                batch = self._new_mail(client, folder, state, cur)
+        batch = batch or Batch()
+        batch.cursor = cur.dump()
+        batch.progress_done, batch.progress_total = cur.done, max(cur.total, cur.done)
+        return batch
+
+    # ------------------------------------------------------------------ the steps of a pull
+
+    def _position(
+        self, client: MailboxClient, folder: str, state: FolderState, cursor: dict[str, Any] | None
+    ) -> FolderCursor:
+        if cursor is None:
+            high = state.uidnext - 1 if state.uidnext else max(client.search_uid_range(1, 2**32 - 1), default=0)
+            if self.cfg.since_date is not None:
+                total = len(client.search_uid_range(1, high, self.cfg.since_date))
+            else:
+                total = state.exists
+            return FolderCursor.start(
+                uidvalidity=state.uidvalidity, uidnext=high + 1, highestmodseq=state.highestmodseq, total=total
+            )
+        cur = FolderCursor.load(cursor, folder)
+        if cur.uidvalidity != state.uidvalidity:
+            raise CursorInvalidError(
+                f"{folder}: UIDVALIDITY changed from {cur.uidvalidity} to {state.uidvalidity} (the server renumbered "
+                "the folder); it is read again, and mail already logged is recognised by its Message-ID",
+                step="select",
+            )
+        return cur
+
+    def _new_mail(self, client: MailboxClient, folder: str, state: FolderState, cur: FolderCursor) -> Batch | None:
+        if state.uidnext is not None and state.uidnext - 1 <= cur.last_uid:
+            return None
+        found = client.search_uid_range(cur.last_uid + 1, 2**32 - 1, self.cfg.since_date)
+        if not found:
+            if state.uidnext is not None:  # nothing below UIDNEXT can appear any more
+                cur.last_uid = max(cur.last_uid, state.uidnext - 1)
+            return None
+        batch, passed = self._read(client, folder, state, found[: self.cfg.batch_size])
+        cur.read_up_to(passed[-1], len(passed))
+        batch.more = len(found) > len(passed) or not cur.initial_done
+        return batch
+
+    def _first_import(self, client: MailboxClient, folder: str, state: FolderState, cur: FolderCursor) -> Batch | None:
+        todo = self._next_down(client, cur)
+        if not todo:
+            cur.finish_initial()
+            return None
+        batch, passed = self._read(client, folder, state, todo)
+        cur.read_down_to(passed[-1], len(passed))
+        batch.more = True  # the next pull finds out whether anything is left below
+        return batch
+
+    def _next_down(self, client: MailboxClient, cur: FolderCursor) -> list[int]:
+        """The next UIDs of the first import, highest first: one SEARCH over a window below ``initial_low``."""
+        high, want = cur.initial_low - 1, self.cfg.batch_size
+        width = 2 * want + 16
+        while high >= 1:
+            low = max(1, high - width + 1)
+            found = client.search_uid_range(low, high, self.cfg.since_date)
+            if len(found) >= want or low == 1:
+                return found[::-1][:want]
+            width *= 8  # a sparse folder (much deleted): look further down at once
+        return []
+
+    def _flag_changes(self, client: MailboxClient, folder: str, state: FolderState, cur: FolderCursor) -> Batch | None:
+        """Messages already passed that the user has since marked private (needs CONDSTORE).
+
+        Asked only when nothing else is left to read, so HIGHESTMODSEQ moves on only here.
+        """
+        if state.highestmodseq is None:
+            return None
+        if cur.highestmodseq is None or state.highestmodseq <= cur.highestmodseq:
+            cur.highestmodseq = state.highestmodseq
+            return None
+        marked = client.with_keyword_changed_since(self.cfg.private_flag, cur.highestmodseq)
+        cur.highestmodseq = state.highestmodseq
+        hidden = [MailMarkedPrivate(folder, uid, state.uidvalidity) for uid in marked if cur.has_read(uid)]
+        return Batch(changes=list(hidden), more=True) if hidden else None
+
+    def _should_idle(self, folder: str) -> bool:
+        return self.cfg.idle and not self._idled and folder.upper() == "INBOX"
+
+    # ------------------------------------------------------------------ reading messages
+
+    def _read(self, client: MailboxClient, folder: str, state: FolderState, uids: list[int]) -> tuple[Batch, list[int]]:
+        """Read these UIDs (in this order) as far as the batch's byte budget goes; the batch and the UIDs passed."""
+        meta = client.fetch_meta(uids)
+        passed: list[int] = []
+        whole: list[int] = []
+        big: list[int] = []
+        used = 0
+        for uid in uids:
+            size, flags = meta.get(uid, (0, ()))
+            if uid not in meta or self.cfg.private_flag in flags:
+                passed.append(uid)  # expunged meanwhile, or marked private: nothing to read
+                continue
+            cost = min(size, self.cfg.max_message)
+            if (whole or big) and used + cost > BATCH_BYTES:
+                break
+            used += cost
+            passed.append(uid)
+            (big if size > self.cfg.max_message else whole).append(uid)
+        batch = Batch()
+        records: list[MailMessage] = []
+        for item in self._fetched(folder, state, whole, headers_only=False):
+            (records if isinstance(item, MailMessage) else batch.failures).append(item)  # type: ignore[arg-type]
+        for item in self._fetched(folder, state, big, headers_only=True):
+            if isinstance(item, ItemFailure):
+                batch.failures.append(item)
+                continue
+            item.problems.append(
+                f"message of {meta[item.uid][0] // (1024 * 1024)} MB is over the limit of "
+                f"{self.cfg.max_message_mb} MB: only its headers were read"
+            )
+            records.append(item)
+        order = {uid: i for i, uid in enumerate(passed)}
+        for record in sorted(records, key=lambda r: order[r.uid]):  # in the order asked: newest first
+            self._file(batch, record)
+        return batch, passed
+
+    def _fetched(
+        self, folder: str, state: FolderState, uids: list[int], *, headers_only: bool
+    ) -> Iterator[MailMessage | ItemFailure]:
+        """The parsed messages, FETCH_CHUNK per command; a chunk the server fails on is read one by one."""
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start : start + FETCH_CHUNK]
+            try:
+                got = list(self._reopen(folder, state).fetch_raw(chunk, FETCH_CHUNK, headers_only=headers_only))
+            except (TransientError, PermanentError) as exc:
+                yield from self._one_by_one(folder, state, chunk, headers_only, exc)
+                continue
+            for uid, raw, internal_date, flags in got:
+                yield self._parse(folder, state, uid, raw, internal_date, flags)
+
+    def _one_by_one(
+        self, folder: str, state: FolderState, uids: list[int], headers_only: bool, error: ConnectorError
+    ) -> Iterator[MailMessage | ItemFailure]:
+        """Read a chunk the server failed on message by message (on a fresh connection after each failure).
+
+        A message the server cannot return (Dovecot drops the connection with "Internal error" when
+        a mail file is unreadable) becomes a failure with its UID, and the rest are read. When no
+        message of the chunk can be read, the trouble is the server's, and the error goes up.
+        """
+        self.close()  # the failed command may have taken the connection down
+        out: list[MailMessage | ItemFailure] = []
+        for uid in uids:
+            client = self._reopen(folder, state)
+            try:
+                got = list(client.fetch_raw([uid], 1, headers_only=headers_only))
+            except (TransientError, PermanentError) as exc:
+                self.close()
+                out.append(ItemFailure(f"{folder} UID {uid}", f"the server could not return it: {exc.message}"))
+                continue
+            out += [self._parse(folder, state, *item) for item in got]
+        if len(uids) > 1 and all(isinstance(item, ItemFailure) for item in out):
+            raise error
+        yield from out
+
+    def _reopen(self, folder: str, state: FolderState) -> MailboxClient:
+        """A working connection with the folder selected again, UIDVALIDITY unchanged."""
+        if self._client is None:
+            again = self._open().select(folder)
+            if again.uidvalidity != state.uidvalidity:
+                raise CursorInvalidError(f"{folder}: UIDVALIDITY changed during the import", step="select")
+        return self._open()
+
+    def _parse(
+        self,
+        folder: str,
+        state: FolderState,
+        uid: int,
+        raw: bytes,
+        internal_date: datetime | None,
+        flags: tuple[str, ...],
+    ) -> MailMessage:
+        record = parse_message(
+            raw,
+            folder=folder,
+            uid=uid,
+            internal_date=internal_date,
+            flags=flags,
+            attachment_cap=self.cfg.attachment_cap,
+            lazy_body=True,
+        )
+        record.uidvalidity = state.uidvalidity
+        return record
+
+    @staticmethod
+    def _file(batch: Batch, record: MailMessage) -> None:
+        """A change when anything useful could be read; otherwise a failure with the UID and the reasons."""
+        ref = f"{record.folder} UID {record.uid}"
+        if not record.raw:
+            batch.failures.append(ItemFailure(ref, "the server returned an empty message"))
+        elif not record.from_ and not (record.to or record.cc or record.bcc):
+            reasons = "; ".join(record.problems) or "no From, To or Cc header"
+            raw = record.raw[:4000].decode("utf-8", "replace").replace("\x00", "")
+            batch.failures.append(ItemFailure(ref, f"no sender or recipient could be read ({reasons})", raw))
+        else:
+            batch.changes.append(record)

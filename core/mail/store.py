@@ -1,0 +1,378 @@
+"""Logging e-mail on clients: the appliers of ``MailMessage`` and ``MailMarkedPrivate`` records.
+
+A mail connector hands over parsed messages; this module decides which clients each belongs to
+and logs it there, idempotently, so a batch applied twice, the same mail in INBOX and Sent, in a
+personal and a shared mailbox, or a folder read again after a UIDVALIDITY change, is logged once.
+
+* **Who "we" are.** Our addresses are the account owner's e-mail and the mailbox's login name
+  (mail of a personal mailbox is attributed to its owner, that of a shared one to nobody);
+  our domains are ``settings.internal_domains`` plus the mailbox's own domain - unless that is a
+  public webmail domain: importing a personal gmail.com mailbox must not make every gmail.com
+  correspondent one of us. Mail among ourselves only is never logged, nor are blocklisted
+  addresses (``core.mail.matching``, which also keeps webmail domains from matching a company).
+* **Most mail is not with clients.** Before anything else, one indexed query asks whether any
+  external address of the message, or (when matching by domain) its domain, is a client's at
+  all. When none is - the usual case - the message is skipped at once. Only then does
+  ``match_clients`` work out the persons and organizations.
+* **Unmatched mail is not stored** (privacy). When the account asks for suggestions, the
+  external addresses go to the owner's suggested-contact queue (``core.mail.suggestions``), with
+  counts, never the text.
+* **Matched mail is stored once per Message-ID**, ever: a unique index, and ``INSERT ... ON
+  CONFLICT DO NOTHING``, so two mailboxes storing it at once end with one row. The raw message
+  is kept gzip-compressed so it can be parsed again by a better parser; attachments are stored
+  once per mail, over the size cap as name and size only. Each place the mail was seen is a
+  ``MailSighting`` (account, folder, UIDVALIDITY, UID). Each matched client gets one interaction
+  (incoming or outgoing e-mail, by who sent it) through ``record_external_interaction``, keyed
+  by ("imap", Message-ID, client): the interaction carries the client's team, so logged mail
+  follows the client's rights, and its attachments are visible through it.
+* **Threads.** A message takes the thread of the first stored message among its References and
+  In-Reply-To, else the first Reference (or In-Reply-To, or itself). The import reads the newest
+  mail first, so replies often arrive before what they answer: when a message is stored, the
+  rows that named it as their thread move to its thread, and the conversation reads as one.
+* **Marked private later.** A ``MailMarkedPrivate`` record (the user put the private keyword on a
+  message already logged) marks that sighting private; when the mail is seen nowhere else, its
+  interactions, attachments and stored copy are deleted (audited), so it leaves the client cards.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.config import get_settings
+from core.db import utcnow
+from core.errors import CoreError
+from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier
+from core.integration.errors import PermanentError
+from core.mail.matching import _blocked, domain_of, external_addresses, is_outgoing, match_clients
+from core.mail.records import MailAddress, MailMessage
+from core.mail.suggestions import note_unmatched
+from core.models import (
+    ConnectorAccount,
+    ContactPoint,
+    Interaction,
+    MailMessageRow,
+    MailSighting,
+    Organization,
+    Person,
+    PointKind,
+    StoredFile,
+    User,
+)
+from core.normalize import PUBLIC_MAIL_DOMAINS
+from core.records.blobs import size_cap
+from core.records.files import delete_rows, store_bytes
+from core.work.interactions import delete_interaction, record_external_interaction
+
+BODY_MAX = 1_000_000
+ANCESTORS_MAX = 100
+
+
+@dataclass(frozen=True)
+class MailMarkedPrivate:
+    """A message already read from this folder now carries the account's private keyword."""
+
+    folder: str
+    uid: int
+    uidvalidity: int | None = None
+
+
+@dataclass(frozen=True)
+class _Us:
+    own: set[str]
+    internal: set[str]
+    by_domain: bool
+    suggest: bool
+    owner_id: int | None
+    """Whose suggested-contact queue unmatched addresses go to."""
+    author_id: int | None
+    """Who the logged mail is attributed to: the owner of a personal mailbox; nobody for a shared one."""
+
+
+def _us(session: Session, account: ConnectorAccount) -> _Us:
+    """Who "we" are for this account (see the module docstring); kept for the session (one batch)."""
+    key = ("crmhub.mail.us", account.id)
+    cached = session.info.get(key)
+    if cached is not None:
+        return cached
+    settings = account.settings or {}
+    personal = settings.get("mailbox_type", "personal") != "shared"
+    owner = session.get(User, account.owner_id) if account.owner_id else None
+    own = {e.lower() for e in (owner.email if owner else "", str(settings.get("username", ""))) if "@" in e}
+    internal = {d.strip().lower().lstrip("@") for d in get_settings().internal_domains if d.strip()}
+    internal |= {domain_of(e) for e in own if domain_of(e) not in PUBLIC_MAIL_DOMAINS}
+    us = _Us(
+        own=own,
+        internal=internal,
+        by_domain=bool(settings.get("match_by_domain", True)),
+        suggest=bool(settings.get("suggest_contacts", False)),
+        owner_id=owner.id if owner is not None and owner.is_active else None,
+        author_id=owner.id if owner is not None and owner.is_active and personal else None,
+    )
+    session.info[key] = us
+    return us
+
+
+@applier(MailMessage)
+def apply_mail(session: Session, *, account: ConnectorAccount, change: MailMessage) -> ApplyOutcome:
+    """Log the message on every client it belongs to (once per Message-ID and client); skip the rest."""
+    try:
+        return _apply(session, account, change, _us(session, account))
+    except CoreError as exc:
+        where = f"{change.folder} UID {change.uid}"
+        raise PermanentError(f"{where}: {exc.message}", item_ref=where, detail=_summary(change)) from exc
+
+
+def _summary(change: MailMessage) -> str:
+    people = ", ".join(a.email for a in change.all_addresses()[:10])
+    return f"Message-ID {change.message_id}; subject {change.subject[:200]!r}; {people}"
+
+
+def _apply(session: Session, account: ConnectorAccount, change: MailMessage, us: _Us) -> ApplyOutcome:
+    external = external_addresses(change.all_addresses(), own_addresses=us.own, internal_domains=us.internal)
+    if not external:
+        return ApplyOutcome.skipped("internal mail: no external address")
+    matches = []
+    if _could_match(session, external, us.by_domain):
+        _keep_clients_loaded(session)
+        matches = match_clients(
+            session,
+            change.all_addresses(),
+            own_addresses=us.own,
+            internal_domains=us.internal,
+            match_by_domain=us.by_domain,
+        )
+    if not matches:
+        if us.suggest and us.owner_id is not None:
+            _suggest(session, us.owner_id, change, external)
+        return ApplyOutcome.skipped("no client matched")
+    mail_id, message_id, created = _stored(session, change)
+    _sighting(session, account, change, mail_id, created)
+    outgoing = is_outgoing(change.from_, own_addresses=us.own, internal_domains=us.internal)
+    occurred = min(change.sent_at, utcnow()) if change.sent_at else None  # a clock in the future is not news
+    logged = 0
+    for match in matches:
+        interaction, new = record_external_interaction(
+            session,
+            actor=SYNC_ACTOR,
+            source="imap",
+            external_id=message_id,
+            kind="email_out" if outgoing else "email_in",
+            organization_id=match.organization_id,
+            person_id=match.person_id,
+            occurred_at=occurred,
+            subject=change.subject[:998],
+            body=change.text[:BODY_MAX],
+            author_id=us.author_id,
+        )
+        if new:
+            interaction.mail_id = mail_id
+            logged += 1
+    if created:
+        _attachments(session, change, mail_id)
+    session.flush()
+    if created or logged:
+        return ApplyOutcome.done("mail", mail_id)
+    return ApplyOutcome.skipped("already logged", "mail", mail_id)
+
+
+_CLIENT_POINT = (
+    select(ContactPoint.__table__.c.id)
+    .where(
+        ContactPoint.__table__.c.kind.in_([PointKind.email.value, PointKind.domain.value]),
+        ContactPoint.__table__.c.value.in_(bindparam("values", expanding=True)),
+    )
+    .limit(1)
+)
+"""A Core statement (no ORM on the way): it runs for nearly every message of a mailbox."""
+
+
+def _could_match(session: Session, emails: list[str], by_domain: bool) -> bool:
+    """False when no address (nor, matching by domain, its domain) is any client's: nothing can match.
+
+    Answers are kept for the session (one batch), where the same correspondents come back often.
+    """
+    known: dict[str, bool] = session.info.setdefault("crmhub.mail.points", {})
+    values = list(emails)
+    if by_domain:
+        values += sorted({domain_of(e) for e in emails} - PUBLIC_MAIL_DOMAINS)
+    if any(known.get(v) for v in values):
+        return True
+    unknown = [v for v in values if v not in known]
+    if not unknown:
+        return False
+    found = session.connection().execute(_CLIENT_POINT, {"values": unknown}).first() is not None
+    if not found or len(unknown) == 1:
+        known.update(dict.fromkeys(unknown, found))
+    return found
+
+
+def _keep_clients_loaded(session: Session) -> None:
+    """Hold the clients and users the batch loads, so the identity map keeps them for the whole batch.
+
+    The identity map holds objects weakly: a person matched, then looked up again to log the
+    interaction, was loaded twice (with its tags, points and employments), and again for the
+    next message with that person. Holding them for the session (one batch) loads each once.
+    """
+    if session.info.get("crmhub.mail.keep") is not None:
+        return
+    kept: list[object] = []
+    session.info["crmhub.mail.keep"] = kept
+
+    def keep(_session: Session, instance: object) -> None:
+        if isinstance(instance, Person | Organization | User):
+            kept.append(instance)
+
+    event.listen(session, "loaded_as_persistent", keep)
+
+
+def _suggest(session: Session, owner_id: int, change: MailMessage, external: list[str]) -> None:
+    blocked = _blocked(session, external)
+    names = {a.email: a.name for a in change.all_addresses()}
+    addresses = [MailAddress(e, names.get(e, "")) for e in external if e not in blocked]
+    if addresses:
+        note_unmatched(
+            session, user_id=owner_id, addresses=addresses, message_id=change.message_id, seen_at=change.sent_at
+        )
+
+
+def _thread_key(session: Session, change: MailMessage) -> str:
+    ancestors = change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
+    if ancestors:
+        stmt = select(MailMessageRow.message_id, MailMessageRow.thread_key).where(
+            MailMessageRow.message_id.in_(set(ancestors))
+        )
+        known = {m: t for m, t in session.execute(stmt).all()}
+        for ancestor in ancestors:
+            if ancestor in known:
+                return known[ancestor]
+    return change.thread_root[:998]
+
+
+def _participants(change: MailMessage) -> dict[str, list[dict[str, str]]]:
+    fields = (("from", change.from_), ("to", change.to), ("cc", change.cc), ("bcc", change.bcc))
+    return {name: [{"email": a.email, "name": a.name} for a in addrs] for name, addrs in fields if addrs}
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
+    """The stored copy of the message (id, Message-ID): found by Message-ID, or made now; True when made.
+
+    ``INSERT ... ON CONFLICT DO NOTHING``: a second mailbox storing the same message at the same
+    moment makes no second row and no error; the loser reads the winner's row.
+    """
+    find = select(MailMessageRow.id).where(MailMessageRow.message_id == change.message_id)
+    found = session.scalar(find)
+    if found is not None:
+        return found, change.message_id, False
+    thread = _thread_key(session, change)
+    values = {
+        "message_id": change.message_id,
+        "thread_key": thread,
+        "in_reply_to": change.in_reply_to,
+        "subject": change.subject[:998],
+        "sent_at": change.sent_at,
+        "from_addr": change.from_[0].email[:1000] if change.from_ else "",
+        "participants": _participants(change),
+        "text": change.text,
+        "html": change.html,
+        "raw_gz": gzip.compress(change.raw, compresslevel=6) if change.raw else None,
+        "problems": list(change.problems),
+        "created_at": utcnow(),
+    }
+    stmt = _insert(session)(MailMessageRow).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
+    made = session.execute(stmt.returning(MailMessageRow.id)).scalar()
+    if made is None:  # another mailbox stored it a moment ago
+        return session.scalar(find), change.message_id, False  # type: ignore[return-value]
+    if thread != change.message_id:  # replies read before this message join its thread
+        session.execute(
+            update(MailMessageRow)
+            .where(MailMessageRow.thread_key == change.message_id)
+            .values(thread_key=thread)
+            .execution_options(synchronize_session=False)
+        )
+    return made, change.message_id, True
+
+
+def _sighting(session: Session, account: ConnectorAccount, change: MailMessage, mail_id: int, new: bool) -> None:
+    """Note where the message was seen (once per account, folder, UIDVALIDITY and UID)."""
+    values = {
+        "mail_id": mail_id,
+        "account_id": account.id,
+        "folder": change.folder[:500],
+        "uid": change.uid,
+        "uidvalidity": change.uidvalidity,
+        "private": False,
+        "seen_at": utcnow(),
+    }
+    if change.uidvalidity is not None:
+        index = ["account_id", "folder", "uidvalidity", "uid"]
+        session.execute(_insert(session)(MailSighting).values(**values).on_conflict_do_nothing(index_elements=index))
+        return
+    found = None
+    if not new:
+        found = session.scalar(
+            select(MailSighting.id).where(
+                MailSighting.account_id == account.id,
+                MailSighting.folder == change.folder,
+                MailSighting.uid == change.uid,
+                MailSighting.uidvalidity.is_(None),
+            )
+        )
+    if found is None:
+        session.execute(_insert(session)(MailSighting).values(**values))
+
+
+def _attachments(session: Session, change: MailMessage, mail_id: int) -> None:
+    cap = size_cap()
+    for part in change.attachments:
+        content = part.content if part.content is not None and len(part.content) <= cap else None
+        store_bytes(
+            session,
+            actor=SYNC_ACTOR,
+            content=content,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=part.size,
+            mail_id=mail_id,
+        )
+
+
+@applier(MailMarkedPrivate)
+def apply_marked_private(session: Session, *, account: ConnectorAccount, change: MailMarkedPrivate) -> ApplyOutcome:
+    """Take a message the user marked private off the client cards, unless it was seen in another mailbox too."""
+    stmt = select(MailSighting).where(
+        MailSighting.account_id == account.id,
+        MailSighting.folder == change.folder,
+        MailSighting.uid == change.uid,
+    )
+    if change.uidvalidity is not None:
+        stmt = stmt.where(MailSighting.uidvalidity == change.uidvalidity)
+    sighting = session.scalars(stmt).first()
+    if sighting is None:
+        return ApplyOutcome.skipped("never logged")
+    if sighting.private:
+        return ApplyOutcome.skipped("already private", "mail", sighting.mail_id)
+    sighting.private = True
+    session.flush()
+    mail_id = sighting.mail_id
+    public = session.scalar(
+        select(func.count()).where(MailSighting.mail_id == mail_id, MailSighting.private.is_(False))
+    )
+    if public:
+        return ApplyOutcome.done("mail", mail_id)
+    for interaction_id in session.scalars(select(Interaction.id).where(Interaction.mail_id == mail_id)).all():
+        delete_interaction(session, actor=SYNC_ACTOR, interaction_id=interaction_id)
+    files = session.scalars(select(StoredFile).where(StoredFile.mail_id == mail_id)).all()
+    delete_rows(session, actor=SYNC_ACTOR, files=files)
+    session.execute(delete(MailMessageRow).where(MailMessageRow.id == mail_id))
+    return ApplyOutcome.done("mail", mail_id)

@@ -1,0 +1,263 @@
+"""ImapConnector against a real Dovecot: check, streams, the first import and its cursor, privacy, IDLE."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+
+from connectors.email import connector as connector_module
+from connectors.email.config import ImapConfig
+from connectors.email.connector import ImapConnector
+from core.integration import ConnectorContext, CursorInvalidError, PermanentError
+from core.mail import MailMessage
+from core.mail.store import MailMarkedPrivate
+from tests.contract.harness import pull_all
+from tests.peers.dovecot import free_port
+from tests.peers.dovecot_fixtures import Mailbox, dovecot, mailbox  # noqa: F401
+
+PEER_FIXTURES = (dovecot, mailbox)
+
+
+def msg(n: int, *, sender: str = "client@acme.test", extra: str = "", body: str = "") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: me@ourcompany.test\r\nSubject: Message {n}\r\nMessage-ID: <m{n}@acme.test>\r\n"
+        f"Date: Mon, 2 Mar 2026 10:00:00 +0300\r\n{extra}\r\n{body or f'Body {n}'}\r\n"
+    ).encode()
+
+
+def connect(box: Mailbox, **settings) -> ImapConnector:
+    fields = {"host": box.host, "port": box.port, "security": "plain", "username": box.user, "password": box.password}
+    config = ImapConfig(**{**fields, **settings})
+    return ImapConnector(config, ConnectorContext(account_id=1, owner_email=box.user))
+
+
+def uids_of(changes) -> list[int]:
+    return [c.uid for c in changes if isinstance(c, MailMessage)]
+
+
+@pytest.fixture
+def conn(request):
+    made: list[ImapConnector] = []
+
+    def make(box: Mailbox, **settings) -> ImapConnector:
+        made.append(connect(box, **settings))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+# ---------------------------------------------------------------- check and streams
+
+
+@pytest.mark.peers
+def test_check_and_default_streams(mailbox: Mailbox, conn) -> None:
+    mailbox.create_folder("Отправленные", special_use="\\Sent")
+    mailbox.create_folder("Private")
+    c = conn(mailbox)
+    result = c.check()
+    assert result.ok and result.message == "folders: INBOX, Отправленные"
+    assert [s.name for s in c.streams()] == ["mail:INBOX", "mail:Отправленные"]
+    named = conn(mailbox, folders=["INBOX", "Private", "Archive"], private_folder="Private")
+    assert [s.name for s in named.streams()] == ["mail:INBOX", "mail:Archive"]
+    assert named.pull("mail:Private", None).changes == []
+
+
+@pytest.mark.peers
+def test_check_names_the_failing_step(mailbox: Mailbox, conn) -> None:
+    wrong = conn(mailbox)
+    wrong.cfg = wrong.cfg.model_copy(update={"password": "not-the-password"})
+    result = wrong.check()
+    assert (result.ok, result.step) == (False, "login") and "login refused" in result.message
+    missing = conn(mailbox, folders=["INBOX", "Nowhere"]).check()
+    assert (missing.ok, missing.step) == (False, "folder") and "Nowhere" in missing.message
+    port = free_port()
+    closed = ImapConnector(
+        ImapConfig(host="127.0.0.1", port=port, security="plain", username="u", password="p"),
+        ConnectorContext(account_id=1),
+    ).check()
+    assert (closed.ok, closed.step) == (False, "connect") and "connection refused" in closed.message
+    tls = conn(mailbox, security="tls").check()
+    assert (tls.ok, tls.step) == (False, "TLS")
+    dns = ImapConnector(
+        ImapConfig(host="imap.nonexistent.invalid", username="u", password="p"), ConnectorContext(account_id=1)
+    ).check()
+    assert (dns.ok, dns.step) == (False, "DNS")
+
+
+# ---------------------------------------------------------------- the first import
+
+
+@pytest.mark.peers
+def test_first_import_goes_newest_first_in_batches_with_progress(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n) for n in range(7)])
+    c = conn(mailbox, batch_size=3)
+    seen, progress, cursor = [], [], None
+    while True:
+        batch = c.pull("mail:INBOX", cursor)
+        seen.append(uids_of(batch.changes))
+        progress.append((batch.progress_done, batch.progress_total))
+        cursor = batch.cursor
+        if not batch.more:
+            break
+    assert seen == [uids[6:3:-1], uids[3:0:-1], uids[0:1], []]
+    assert progress == [(3, 7), (6, 7), (7, 7), (7, 7)]
+    assert cursor["phase"] == "incremental" and cursor["last_uid"] == uids[-1]
+    assert c.pull("mail:INBOX", cursor).changes == []
+
+
+@pytest.mark.peers
+def test_a_crash_mid_import_resumes_without_refetching_or_skipping(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n) for n in range(10)])
+    first = conn(mailbox, batch_size=4)
+    batch = first.pull("mail:INBOX", None)
+    stored = batch.cursor  # the engine committed this batch, then the worker died
+    first.pull("mail:INBOX", stored)  # pulled, never committed
+    first.close()
+    mailbox.append("INBOX", [msg(100)])  # new mail meanwhile
+    resumed = conn(mailbox, batch_size=4)
+    rest, _ = pull_all(resumed, "mail:INBOX", stored)
+    got = uids_of(batch.changes) + uids_of(rest)
+    assert sorted(got) == sorted([*uids, uids[-1] + 1]) and len(got) == len(set(got))
+    assert uids_of(rest)[0] == uids[-1] + 1, "new mail comes before the rest of the first import"
+
+
+@pytest.mark.peers
+def test_sparse_folder_is_walked_without_listing_it(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n) for n in range(300)])
+    keep = {uids[0], uids[1], uids[150], uids[299]}
+    with mailbox.server.imap(mailbox.user) as client:
+        client.select_folder("INBOX")
+        client.delete_messages([u for u in uids if u not in keep])
+        client.expunge()
+    changes, cursor = pull_all(conn(mailbox, batch_size=2), "mail:INBOX")
+    assert uids_of(changes) == sorted(keep, reverse=True)
+    assert cursor["done"] == 4
+
+
+@pytest.mark.peers
+def test_since_date_limits_the_first_import(mailbox: Mailbox, conn) -> None:
+    with mailbox.server.imap(mailbox.user) as client:
+        client.multiappend(
+            "INBOX",
+            [
+                {"msg": msg(1), "date": datetime(2020, 1, 5, tzinfo=UTC)},
+                {"msg": msg(2), "date": datetime(2026, 3, 2, tzinfo=UTC)},
+            ],
+        )
+    changes, cursor = pull_all(conn(mailbox, since_date=date(2025, 1, 1)), "mail:INBOX")
+    assert [c.message_id for c in changes] == ["m2@acme.test"]
+    assert cursor["total"] == 1
+
+
+@pytest.mark.peers
+def test_uidvalidity_change_invalidates_the_cursor(mailbox: Mailbox, conn) -> None:
+    mailbox.append("INBOX", [msg(1)])
+    _, cursor = pull_all(conn(mailbox), "mail:INBOX")
+    mailbox.server.set_uidvalidity(mailbox.user, "INBOX", cursor["uidvalidity"] + 5)
+    with pytest.raises(CursorInvalidError) as err:
+        conn(mailbox).pull("mail:INBOX", cursor)
+    assert "UIDVALIDITY changed" in err.value.message
+    with pytest.raises(CursorInvalidError):
+        conn(mailbox).pull("mail:INBOX", {"nonsense": True})
+    with pytest.raises(PermanentError):
+        conn(mailbox).pull("contacts", None)
+
+
+@pytest.mark.peers
+def test_reading_never_changes_the_mailbox(mailbox: Mailbox, conn) -> None:
+    mailbox.append("INBOX", [msg(n) for n in range(3)])
+    mailbox.append("INBOX", [msg(9)], flags=("\\Flagged",))
+    before = mailbox.server.flags(mailbox.user, "INBOX")
+    pull_all(conn(mailbox, batch_size=2), "mail:INBOX")
+    assert mailbox.server.flags(mailbox.user, "INBOX") == before
+    assert all("\\Seen" not in flags for flags in before.values())
+
+
+# ---------------------------------------------------------------- what is read, and what is not
+
+
+@pytest.mark.peers
+def test_private_keyword_and_malformed_mail(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(1), msg(2)])
+    mailbox.append("INBOX", [msg(3)], flags=("$Private",))
+    garbage = mailbox.append("INBOX", [b"\x00\x01 nothing here\r\n\xff\r\n"])
+    broken = mailbox.append("INBOX", [msg(4, extra="Content-Type: multipart/mixed; boundary=gone\r\n")])
+    batch = conn(mailbox, batch_size=10).pull("mail:INBOX", None)
+    assert sorted(uids_of(batch.changes)) == [*uids, broken[0]]
+    assert [f.item_ref for f in batch.failures] == [f"INBOX UID {garbage[0]}"]
+    assert "no sender or recipient could be read" in batch.failures[0].reason
+    readable = next(c for c in batch.changes if c.uid == broken[0])
+    assert readable.text == "Body 4" and any("MIME" in p for p in readable.problems)
+    assert all(c.uidvalidity == batch.cursor["uidvalidity"] for c in batch.changes)
+
+
+@pytest.mark.peers
+def test_marking_a_read_message_private_later_is_reported(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(1), msg(2)])
+    c = conn(mailbox)
+    _, cursor = pull_all(c, "mail:INBOX")
+    with mailbox.server.imap(mailbox.user) as client:
+        client.select_folder("INBOX")
+        client.add_flags([uids[1]], ["$Private"])
+    changes, cursor = pull_all(c, "mail:INBOX", cursor)
+    assert changes == [MailMarkedPrivate("INBOX", uids[1], cursor["uidvalidity"])]
+    assert pull_all(c, "mail:INBOX", cursor)[0] == []
+
+
+@pytest.mark.peers
+def test_big_messages_and_byte_budget(mailbox: Mailbox, conn, monkeypatch) -> None:
+    big = msg(1, body="x" * 1_300_000)
+    uids = mailbox.append("INBOX", [msg(0, body="y" * 4000), big, msg(2, body="z" * 4000)])
+    batch = conn(mailbox, max_message_mb=1).pull("mail:INBOX", None)
+    by_uid = {c.uid: c for c in batch.changes}
+    assert by_uid[uids[1]].subject == "Message 1" and by_uid[uids[1]].text == ""
+    assert any("over the limit of 1 MB: only its headers were read" in p for p in by_uid[uids[1]].problems)
+    monkeypatch.setattr(connector_module, "BATCH_BYTES", 5000)
+    small = conn(mailbox)
+    first = small.pull("mail:INBOX", None)
+    assert uids_of(first.changes) == [uids[2]] and first.more  # the next body would pass the budget
+    assert uids_of(small.pull("mail:INBOX", first.cursor).changes) == [uids[1]]
+
+
+# ---------------------------------------------------------------- live mode
+
+
+@pytest.mark.peers
+def test_idle_brings_new_mail_within_seconds(mailbox: Mailbox, conn) -> None:
+    mailbox.append("INBOX", [msg(1)])
+    c = conn(mailbox, idle=True, idle_seconds=20)
+    _, cursor = pull_all(conn(mailbox), "mail:INBOX")
+    timer = threading.Timer(0.5, lambda: mailbox.append("INBOX", [msg(2)]))
+    started = time.monotonic()
+    timer.start()
+    try:
+        batch = c.pull("mail:INBOX", cursor)
+    finally:
+        timer.cancel()
+    waited = time.monotonic() - started
+    assert [m.message_id for m in batch.changes] == ["m2@acme.test"]
+    assert 0.4 < waited < 5
+    started = time.monotonic()
+    assert c.pull("mail:INBOX", batch.cursor).changes == []  # one wait per run
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.peers
+def test_a_message_the_server_cannot_return_is_skipped_with_its_uid(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n) for n in range(4)])
+    folder = mailbox.server.dir / "mail" / mailbox.user
+    broken = sorted(p for p in folder.glob("*/*") if p.parent.name in ("new", "cur"))[1]
+    broken.chmod(0)  # Dovecot (running as nobody) cannot read it: "Internal error", connection dropped
+    try:
+        batch = conn(mailbox, batch_size=10).pull("mail:INBOX", None)
+    finally:
+        broken.chmod(0o600)
+    assert sorted(uids_of(batch.changes)) == [uids[0], uids[2], uids[3]]
+    assert [f.item_ref for f in batch.failures] == [f"INBOX UID {uids[1]}"]
+    assert "the server could not return it" in batch.failures[0].reason
+    assert batch.cursor["done"] == 4

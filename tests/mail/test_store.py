@@ -1,0 +1,254 @@
+"""The mail applier on its own: MailMessage records in, interactions, stored mail and sightings out."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.actor import Actor
+from core.db import utcnow
+from core.errors import NotFound
+from core.integration.apply import apply_change
+from core.mail import MailAddress, MailAttachment, MailMessage
+from core.mail.store import MailMarkedPrivate
+from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
+from core.models import (
+    AuditEntry,
+    ConnectorAccount,
+    ContactSuggestion,
+    Interaction,
+    MailMessageRow,
+    MailSighting,
+    Person,
+    Role,
+    StoredFile,
+)
+from tests.mail.corpus import ANNA, seed_clients
+
+WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def A(email: str, name: str = "") -> MailAddress:  # noqa: N802
+    return MailAddress(email, name)
+
+
+def message(mid: str, *, sender: str, to: list[str], uid: int = 1, folder: str = "INBOX", **kw) -> MailMessage:
+    fields = {"subject": f"About {mid}", "sent_at": WHEN, "text": f"Body of {mid}", "raw": f"raw {mid}".encode()}
+    fields.update(kw)
+    return MailMessage(
+        message_id=mid, folder=folder, uid=uid, from_=[A(sender)], to=[A(t) for t in to], uidvalidity=7, **fields
+    )
+
+
+@pytest.fixture
+def setup(db, users):
+    anna = users.make(ANNA, role=Role.staff, teams=("Sales",))
+    admin = users.make("admin@ourcompany.test", role=Role.admin, teams=("Sales",))
+    with db.session() as s:
+        clients = seed_clients(s, users.actor(admin), users.team("Sales"))
+        accounts = []
+        for name, owner in (("Anna", anna.id), ("Shared", None)):
+            account = ConnectorAccount(
+                kind="imap",
+                name=name,
+                owner_id=owner,
+                team_id=users.team("Sales"),
+                settings={"username": ANNA if owner else "sales@ourcompany.test", "suggest_contacts": True},
+            )
+            s.add(account)
+            s.flush()
+            accounts.append(account.id)
+    return {"anna": anna, "clients": clients, "account": accounts[0], "shared": accounts[1], "users": users}
+
+
+def apply(db, account_id: int, change):
+    with db.session() as s:
+        account = s.get(ConnectorAccount, account_id)
+        with s.begin_nested():
+            return apply_change(s, account=account, change=change)
+
+
+def interactions(db) -> list[tuple]:
+    with db.session() as s:
+        rows = s.scalars(select(Interaction).order_by(Interaction.id)).all()
+        return [(i.kind.code, i.organization_id, i.person_id, i.subject, i.mail_id is not None) for i in rows]
+
+
+def test_incoming_mail_is_logged_on_the_person_and_company(db, setup):
+    c = setup["clients"]
+    out = apply(db, setup["account"], message("m1", sender="ivan@acme.test", to=[ANNA]))
+    assert out.applied and out.entity_type == "mail"
+    assert interactions(db) == [("email_in", c.acme, c.ivan, "About m1", True)]
+    with db.session() as s:
+        i = s.scalars(select(Interaction)).one()
+        assert (i.occurred_at, i.body, i.author_id, i.source, i.external_id) == (
+            WHEN,
+            "Body of m1",
+            setup["anna"].id,
+            "imap",
+            "m1",
+        )
+        row = s.scalars(select(MailMessageRow)).one()
+        assert gzip.decompress(row.raw_gz) == b"raw m1" and row.participants["from"][0]["email"] == "ivan@acme.test"
+        sighting = s.scalars(select(MailSighting)).one()
+        assert (sighting.account_id, sighting.folder, sighting.uid, sighting.uidvalidity) == (
+            setup["account"],
+            "INBOX",
+            1,
+            7,
+        )
+        assert s.get(Person, c.ivan).last_contact_at == WHEN
+
+
+def test_outgoing_mail_to_two_clients_is_logged_on_each(db, setup):
+    c = setup["clients"]
+    apply(db, setup["account"], message("m2", sender=ANNA, to=["ivan@acme.test", "olga@beta.test"], folder="Sent"))
+    assert sorted(interactions(db)) == sorted(
+        [("email_out", c.acme, c.ivan, "About m2", True), ("email_out", c.beta, c.olga, "About m2", True)]
+    )
+
+
+def test_domain_match_and_the_switch_that_turns_it_off(db, setup):
+    c = setup["clients"]
+    apply(db, setup["account"], message("d1", sender="someone@acme.test", to=[ANNA]))
+    assert interactions(db) == [("email_in", c.acme, None, "About d1", True)]
+    with db.session() as s:
+        s.get(ConnectorAccount, setup["account"]).settings = {"username": ANNA, "match_by_domain": False}
+    out = apply(db, setup["account"], message("d2", sender="other@acme.test", to=[ANNA]))
+    assert (out.applied, out.reason) == (False, "no client matched")
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "reason"),
+    [
+        ("boris@ourcompany.test", [ANNA], "internal mail: no external address"),
+        ("stranger@gmail.com", [ANNA], "no client matched"),
+        ("offers@spam.test", [ANNA], "no client matched"),
+    ],
+)
+def test_mail_that_is_not_with_a_client_is_not_stored(db, setup, sender, to, reason):
+    out = apply(db, setup["account"], message("x1", sender=sender, to=to))
+    assert (out.applied, out.reason) == (False, reason)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MailMessageRow)) == 0
+        assert s.scalar(select(func.count()).select_from(MailSighting)) == 0
+
+
+def test_the_same_mail_again_anywhere_is_logged_once(db, setup):
+    first = message("m3", sender="ivan@acme.test", to=[ANNA])
+    assert apply(db, setup["account"], first).applied
+    assert apply(db, setup["account"], first).reason == "already logged"  # a repeated batch
+    again = message("m3", sender="ivan@acme.test", to=[ANNA, "sales@ourcompany.test"], uid=40)
+    assert apply(db, setup["shared"], again).reason == "already logged"  # the shared mailbox
+    renumbered = message("m3", sender="ivan@acme.test", to=[ANNA], uid=2)
+    renumbered.uidvalidity = 8
+    assert apply(db, setup["account"], renumbered).reason == "already logged"  # after a UIDVALIDITY change
+    assert len(interactions(db)) == 1
+    with db.session() as s:
+        seen = s.execute(select(MailSighting.account_id, MailSighting.uid, MailSighting.uidvalidity)).all()
+        assert sorted(seen) == sorted([(setup["account"], 1, 7), (setup["shared"], 40, 7), (setup["account"], 2, 8)])
+
+
+def test_a_thread_read_newest_first_ends_as_one_thread(db, setup):
+    root = message("t1", sender=ANNA, to=["ivan@acme.test"], folder="Sent")
+    reply = message("t2", sender="ivan@acme.test", to=[ANNA], in_reply_to="t1")  # no References
+    last = message("t3", sender=ANNA, to=["ivan@acme.test"], in_reply_to="t2", folder="Sent")
+    for change in (last, reply, root):  # newest first, as the first import reads
+        apply(db, setup["account"], change)
+    with db.session() as s:
+        keys = dict(s.execute(select(MailMessageRow.message_id, MailMessageRow.thread_key)).all())
+    assert keys == {"t1": "t1", "t2": "t1", "t3": "t1"}
+
+
+def test_attachments_are_stored_once_and_over_the_cap_as_metadata(db, setup):
+    parts = [
+        MailAttachment("offer.pdf", "application/pdf", 9, b"%PDF-1.4\n", content_id="o1"),
+        MailAttachment("huge.zip", "application/zip", 50_000_000, None),
+    ]
+    change = message("a1", sender="ivan@acme.test", to=[ANNA, "olga@beta.test"], attachments=parts)
+    apply(db, setup["account"], change)
+    apply(db, setup["shared"], change)
+    with db.session() as s:
+        files = {f.filename: f for f in s.scalars(select(StoredFile))}
+        assert set(files) == {"offer.pdf", "huge.zip"}
+        assert files["offer.pdf"].sha256 is not None and files["offer.pdf"].organization_id is None
+        assert (files["huge.zip"].sha256, files["huge.zip"].size) == (None, 50_000_000)
+
+
+def test_a_date_in_the_future_is_logged_as_now(db, setup):
+    later = utcnow() + timedelta(days=30)
+    apply(db, setup["account"], message("f1", sender="ivan@acme.test", to=[ANNA], sent_at=later))
+    with db.session() as s:
+        assert s.scalars(select(Interaction)).one().occurred_at <= utcnow()
+
+
+def test_marked_private_later_leaves_the_cards(db, setup):
+    note = MailAttachment("a.txt", "text/plain", 1, b"a")
+    change = message("p1", sender="ivan@acme.test", to=[ANNA], attachments=[note])
+    apply(db, setup["account"], change)
+    out = apply(db, setup["account"], MailMarkedPrivate("INBOX", 1, 7))
+    assert out.applied
+    with db.session() as s:
+        for model in (Interaction, MailMessageRow, MailSighting, StoredFile):
+            assert s.scalar(select(func.count()).select_from(model)) == 0
+        actions = s.scalars(select(AuditEntry.entity_type).where(AuditEntry.action == "delete")).all()
+        assert sorted(actions) == ["file", "interaction"]
+    assert apply(db, setup["account"], MailMarkedPrivate("INBOX", 1, 7)).reason == "never logged"
+
+
+def test_marked_private_in_one_mailbox_stays_when_seen_in_another(db, setup):
+    change = message("p2", sender="ivan@acme.test", to=[ANNA])
+    apply(db, setup["account"], change)
+    apply(db, setup["shared"], change)
+    assert apply(db, setup["account"], MailMarkedPrivate("INBOX", 1, 7)).applied
+    assert len(interactions(db)) == 1
+    with db.session() as s:
+        private = s.scalars(select(MailSighting.private).order_by(MailSighting.account_id)).all()
+        assert private == [True, False]
+
+
+def test_unmatched_addresses_become_suggestions_counted_once_per_message(db, setup):
+    users = setup["users"]
+    mail = message("s1", sender="New Lead <lead@newco.test>", to=[ANNA, "offers@spam.test"])
+    mail.from_ = [A("lead@newco.test", "New Lead")]
+    apply(db, setup["account"], mail)
+    apply(db, setup["account"], mail)  # the same message again: not counted twice
+    apply(db, setup["account"], message("s2", sender="lead@newco.test", to=[ANNA]))
+    apply(db, setup["shared"], message("s3", sender="lead@newco.test", to=[ANNA]))  # no owner: no queue
+    anna = users.actor(setup["anna"])
+    with db.session() as s:
+        found, total = list_suggestions(s, actor=anna)
+        assert total == 1 and (found[0].email, found[0].name, found[0].messages) == ("lead@newco.test", "New Lead", 2)
+        assert s.scalar(select(func.count()).select_from(MailMessageRow)) == 0
+        person = accept_suggestion(s, actor=anna, suggestion_id=found[0].id)
+        assert (person.first_name, person.last_name) == ("New", "Lead")
+    out = apply(db, setup["account"], message("s4", sender="lead@newco.test", to=[ANNA]))
+    assert out.applied, "once accepted, the next mail from that address is logged"
+    other = users.make("sam@ourcompany.test", role=Role.staff, teams=("Sales",))
+    with db.session() as s:
+        assert list_suggestions(s, actor=anna) == ([], 0)
+        row = s.scalars(select(ContactSuggestion)).one()
+        with pytest.raises(NotFound):
+            dismiss_suggestion(s, actor=users.actor(other), suggestion_id=row.id)
+
+
+def test_system_actor_is_never_attributed(db, setup):
+    apply(db, setup["account"], message("m9", sender="ivan@acme.test", to=[ANNA]))
+    with db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.entity_type == "interaction")).one()
+        assert (entry.user_id, entry.source) == (None, Actor.system(source="sync").source)
+
+
+def test_mail_of_a_shared_mailbox_is_attributed_to_nobody(db, setup):
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["shared"])
+        account.owner_id = setup["anna"].id
+        account.settings = {**account.settings, "mailbox_type": "shared"}
+    apply(db, setup["shared"], message("sh1", sender="ivan@acme.test", to=["sales@ourcompany.test"]))
+    apply(db, setup["account"], message("own1", sender="ivan@acme.test", to=[ANNA]))
+    with db.session() as s:
+        authors = dict(s.execute(select(Interaction.external_id, Interaction.author_id)).all())
+    assert authors == {"sh1": None, "own1": setup["anna"].id}
