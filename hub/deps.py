@@ -2,7 +2,12 @@
 
 Every endpoint gets its actor from ``current_actor``: a Bearer API token for scripts, or the
 session cookie of the web UI. There is no anonymous actor; public endpoints (health, login,
-unsubscribe links) simply do not depend on it.
+unsubscribe links) simply do not depend on it. A write authenticated by the session cookie must
+also carry the CSRF token (``hub.csrf``), so another site cannot make a logged-in browser call the
+API; API tokens need none.
+
+The session is committed before the response is sent (``scope="function"``): a client that
+reads right after a write sees it, and a failed commit is an error response, not a lost write.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from core.actor import Actor
 from core.db import Database
 from core.models import User
 from core.users.auth import user_for_api_token, user_for_session
-
-SESSION_COOKIE = "crmhub_session"
+from hub.cookies import SESSION_COOKIE
+from hub.csrf import CSRF_HEADER, csrf_valid
 
 
 def get_db(request: Request) -> Database:
@@ -27,6 +32,8 @@ def get_db(request: Request) -> Database:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+__all__ = ["SESSION_COOKIE", "CurrentActor", "DbSession", "current_actor", "get_db", "get_session"]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -39,7 +46,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def authenticated_user(request: Request, session: Session) -> tuple[User, str] | None:
@@ -65,6 +72,12 @@ def current_actor(request: Request, session: DbSession) -> Actor:
             headers={"WWW-Authenticate": "Bearer"},
         )
     user, source = found
+    csrf_needed = source == "ui" and request.method not in SAFE_METHODS
+    if csrf_needed and not csrf_valid(request, request.headers.get(CSRF_HEADER, "")):
+        raise HTTPException(
+            status_code=403,
+            detail="Send the page's CSRF token as the X-CSRF-Token header, or use an API token",
+        )
     request.state.user = user
     return Actor.of(user, source=source)
 

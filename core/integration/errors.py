@@ -52,8 +52,6 @@ class CursorInvalidError(ConnectorError):
 class PermanentError(ConnectorError):
     """This item or operation cannot succeed as it is; record it and go on."""
 
-    def __init__(
-        self, message: str, *, item_ref: str | None = None, detail: str | None = None, step: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, item_ref: str | None = None, detail: str | None = None, step: str = "") -> None:
         super().__init__(message, detail=detail, step=step)
         self.item_ref = item_ref

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -20,7 +20,8 @@ def create_team(session: Session, *, actor: Actor, name: str, description: str =
     name = " ".join(name.split())
     if not name:
         raise ValidationFailed.one("name", "is required")
-    if session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower())):
+    # Teams are few: compare in Python, where casefold() knows every alphabet (SQLite's lower() is ASCII-only).
+    if any(existing.casefold() == name.casefold() for existing in session.scalars(select(Team.name))):
         raise Conflict(f"A team named '{name}' already exists")
     team = Team(name=name, description=description)
     session.add(team)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from core.errors import CoreError
 from core.users import auth
+from hub.csrf import CSRF_HEADER, csrf_token, csrf_token_for_session
 from hub.deps import SESSION_COOKIE, CurrentActor, DbSession
 from hub.errors import core_error_body, status_of
 from hub.schemas.users import LoginIn, TokenCreate, TokenCreated, TokenRead, UserRead
@@ -21,7 +22,10 @@ def client_ip(request: Request) -> str:
 
 @router.post("/auth/login", response_model=UserRead)
 def login(body: LoginIn, request: Request, response: Response, session: DbSession) -> UserRead | JSONResponse:
-    """Log in with e-mail and password; sets the session cookie."""
+    """Log in with e-mail and password; sets the session cookie.
+
+    The ``X-CSRF-Token`` response header carries the token that writes with this cookie must send.
+    """
     try:
         user = auth.authenticate(session, email=body.email, password=body.password, client_ip=client_ip(request))
     except (auth.LoginFailed, auth.LoginThrottled) as exc:
@@ -41,6 +45,7 @@ def login(body: LoginIn, request: Request, response: Response, session: DbSessio
         secure=settings.secure_cookies,
         path="/",
     )
+    response.headers[CSRF_HEADER] = csrf_token_for_session(request, token)
     return UserRead.of(user)
 
 
@@ -52,8 +57,10 @@ def logout(request: Request, response: Response, session: DbSession, actor: Curr
 
 
 @router.get("/me", response_model=UserRead)
-def me(request: Request, actor: CurrentActor) -> UserRead:
-    """The logged-in user."""
+def me(request: Request, response: Response, actor: CurrentActor) -> UserRead:
+    """The logged-in user (with the session's CSRF token in ``X-CSRF-Token`` when logged in by cookie)."""
+    if actor.source == "ui":
+        response.headers[CSRF_HEADER] = csrf_token(request)
     return UserRead.of(request.state.user)
 
 

@@ -13,11 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from core.users import auth as core_auth
 from core.users.service import update_user
 from hub.api.auth import client_ip
-from hub.deps import SESSION_COOKIE
+from hub.cookies import SESSION_COOKIE
+from hub.csrf import is_https
 from hub.web.forms import Form, Submitted
 from hub.web.i18n import LANG_COOKIE, LOCALES
 from hub.web.pages import HOME, Public, safe_next, web_router
-from hub.web.security import is_https
 
 router = web_router()
 

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from hub.web.security import is_https, secret_key
+from hub.csrf import is_https, secret_key
 
 FLASH_COOKIE = "crmhub_flash"
 LEVELS = ("success", "info", "warning", "error")

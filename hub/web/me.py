@@ -14,14 +14,14 @@ from core.errors import ValidationFailed
 from core.users import auth as core_auth
 from core.users.passwords import verify_password
 from core.users.service import set_password, update_user
-from hub.deps import SESSION_COOKIE
+from hub.cookies import SESSION_COOKIE
+from hub.csrf import is_https
 from hub.web import nav
 from hub.web.admin import ROLE_LABELS
 from hub.web.forms import Form, Submitted
 from hub.web.i18n import LANGUAGE_NAMES, LOCALES
 from hub.web.nav import N_, NavItem
 from hub.web.pages import LoggedInPage, Page, i18n_for, web_router
-from hub.web.security import is_https
 
 router = web_router()
 nav.add(NavItem("me", "/me", N_("My profile"), icon="user", order=95, section="account"))

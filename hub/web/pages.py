@@ -38,10 +38,10 @@ from core.actor import Actor
 from core.models import User
 from core.normalize import format_phone
 from core.users.auth import user_for_session
+from hub.csrf import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_token, csrf_valid, set_csrf_cookie
 from hub.deps import SESSION_COOKIE, get_session
 from hub.web import flash, messages, nav
 from hub.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LOCALES, TZ_COOKIE, I18n, negotiate, zone
-from hub.web.security import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_token, csrf_valid, set_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -17,7 +17,10 @@ def test_login_sets_httponly_cookie_and_logout_ends_session(app, users):
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert web.get("/api/v1/me").json()["id"] == user.id
-    assert web.post("/api/v1/auth/logout").status_code == 204
+    assert web.post("/api/v1/auth/logout").status_code == 403  # a cookie write needs the CSRF token
+    token = r.headers["x-csrf-token"]
+    assert web.get("/api/v1/me").headers["x-csrf-token"] == token
+    assert web.post("/api/v1/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204
     assert web.get("/api/v1/me").status_code == 401
 
 

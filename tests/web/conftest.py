@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.db import Database
 from core.models import User
 from core.users.auth import start_session
-from hub.deps import SESSION_COOKIE
+from hub.cookies import SESSION_COOKIE
 from tests.conftest import PASSWORD
 from tests.web.demo import Demo, seed
 

@@ -88,6 +88,25 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(web, db, demo):
     assert ok.status_code == 303
 
 
+def test_api_write_with_the_session_cookie_needs_the_csrf_token(web, db, demo, users):
+    client = web("ivan@ourcompany.test")
+    with db.session() as s:
+        before = s.scalar(select(func.count()).select_from(Organization))
+    forged = client.http.post("/api/v1/organizations", json={"name": "Чужой сайт"})
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["detail"]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organization)) == before
+    reads = client.http.get("/api/v1/organizations")
+    assert reads.status_code == 200
+    ok = client.http.post("/api/v1/organizations", json={"name": "Из страницы"}, headers={"X-CSRF-Token": client.token})
+    assert ok.status_code == 201, ok.text
+    with db.session() as s:
+        ivan = s.scalars(select(User).where(User.email == "ivan@ourcompany.test")).one()
+    by_token = users.client(ivan).post("/api/v1/organizations", json={"name": "Из скрипта"})
+    assert by_token.status_code == 201, by_token.text
+
+
 def test_csrf_token_of_one_session_is_useless_in_another(web, demo):
     ivan = web("ivan@ourcompany.test")
     olga = web("olga@ourcompany.test")
