@@ -63,3 +63,20 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_update(
+    session: Session, *, actor: Actor, entity_type: str, entity_id: int, summary: str, changes: dict[str, Any]
+) -> AuditEntry | None:
+    """Add an "update" entry when anything changed (``changes`` from ``diff``); None when nothing did."""
+    if not changes:
+        return None
+    return record(
+        session,
+        actor=actor,
+        action="update",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        summary=summary,
+        changes=changes,
+    )

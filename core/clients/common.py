@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.actor import Actor
 from core.errors import Blocked, ValidationFailed
 from core.models import BlockKind, BlocklistEntry, ContactPoint, PointKind, Tag, Team, User
@@ -88,3 +89,31 @@ def check_blocklist(session: Session, *, names: Iterable[str], points: list[Cont
     if entry is not None:
         reason = f" ({entry.reason})" if entry.reason else ""
         raise Blocked(f"This counterparty is on the blocklist by {entry.kind} '{entry.value}'{reason}")
+
+
+def delete_client(session: Session, *, actor: Actor, entity_type: str, record: Any, summary: str, view: dict) -> None:
+    """Delete a client record (its dependants go by cascade), after recording what it was."""
+    audit.record(
+        session,
+        actor=actor,
+        action="delete",
+        entity_type=entity_type,
+        entity_id=record.id,
+        summary=summary,
+        changes=audit.diff(view, {}),
+    )
+    session.delete(record)
+    session.flush()
+
+
+def sorted_page(
+    session: Session, stmt: Select, *, sort: str, sorts: dict[str, Any], tiebreak: Any, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of ``stmt`` ordered by ``sort`` (a key of ``sorts``, ``-`` to reverse), and the total count."""
+    column = sorts.get(sort.lstrip("-"))
+    if column is None:
+        raise ValidationFailed.one("sort", f"must be one of: {', '.join(sorts)} (prefix - to reverse)")
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
+    rows = session.scalars(stmt.order_by(order, tiebreak).limit(limit).offset(offset)).all()
+    return list(rows), total

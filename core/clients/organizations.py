@@ -6,14 +6,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
-from core.clients.common import check_blocklist, check_user, choose_team, snapshot, tags_by_name
+from core.clients.common import (
+    check_blocklist,
+    check_user,
+    choose_team,
+    delete_client,
+    snapshot,
+    sorted_page,
+    tags_by_name,
+)
 from core.clients.fields import validate_custom
 from core.clients.filters import ClientFilter, apply_org_filter
+from core.clients.leads import plan_first_contact
 from core.clients.points import (
     check_duplicate_org_name,
     check_duplicate_points,
@@ -94,7 +103,7 @@ def create_organization(
     first_contact_on: date | None = None,
     **values: Any,
 ) -> Organization:
-    """Create an organization after the blocklist and duplicate checks; audited."""
+    """Create an organization after the blocklist and duplicate checks; audited. A lead gets its first task."""
     values = {k: v for k, v in values.items() if k in PLAIN_FIELDS}
     _check_values(session, {"name": name, **values})
     team = choose_team(session, actor, team_id)
@@ -128,6 +137,7 @@ def create_organization(
         summary=org.name,
         changes=audit.diff({}, _audit_view(org)),
     )
+    plan_first_contact(session, actor=actor, org=org)
     return org
 
 
@@ -176,16 +186,9 @@ def update_organization(session: Session, *, actor: Actor, org_id: int, changes:
             setattr(org, field, changes[field])
     session.flush()
     delta = audit.diff(before, _audit_view(org))
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="organization",
-            entity_id=org.id,
-            summary=org.name,
-            changes=delta,
-        )
+    audit.record_update(
+        session, actor=actor, entity_type="organization", entity_id=org.id, summary=org.name, changes=delta
+    )
     return org
 
 
@@ -195,17 +198,7 @@ def delete_organization(session: Session, *, actor: Actor, org_id: int) -> None:
     require_write(actor, org, "Organization")
     assert org is not None
     ensure_not_merged(session, org)
-    audit.record(
-        session,
-        actor=actor,
-        action="delete",
-        entity_type="organization",
-        entity_id=org.id,
-        summary=org.name,
-        changes=audit.diff(_audit_view(org), {}),
-    )
-    session.delete(org)
-    session.flush()
+    delete_client(session, actor=actor, entity_type="organization", record=org, summary=org.name, view=_audit_view(org))
 
 
 def list_organizations(
@@ -225,11 +218,4 @@ def list_organizations(
     stmt = apply_org_filter(stmt, f)
     if f.q.strip():
         stmt = stmt.where(Organization.id.in_(organization_ids_matching(session, f.q)))
-    desc = sort.startswith("-")
-    column = SORTS.get(sort.lstrip("-"))
-    if column is None:
-        raise ValidationFailed.one("sort", f"must be one of: {', '.join(SORTS)} (prefix - to reverse)")
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    order = column.desc().nulls_last() if desc else column.asc().nulls_last()
-    rows = session.scalars(stmt.order_by(order, Organization.id).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return sorted_page(session, stmt, sort=sort, sorts=SORTS, tiebreak=Organization.id, limit=limit, offset=offset)

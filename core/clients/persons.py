@@ -9,12 +9,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
-from core.clients.common import check_blocklist, check_user, choose_team, snapshot, tags_by_name
+from core.clients.common import (
+    check_blocklist,
+    check_user,
+    choose_team,
+    delete_client,
+    snapshot,
+    sorted_page,
+    tags_by_name,
+)
 from core.clients.fields import validate_custom
 from core.clients.filters import ClientFilter, apply_person_filter
 from core.clients.points import check_duplicate_points, normalize_points, points_of, replace_points
@@ -204,16 +212,9 @@ def update_person(session: Session, *, actor: Actor, person_id: int, changes: di
         person.custom = validate_custom(session, entity="person", values=changes["custom"] or {}, current=person.custom)
     session.flush()
     delta = audit.diff(before, _audit_view(person))
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="person",
-            entity_id=person.id,
-            summary=person.full_name,
-            changes=delta,
-        )
+    audit.record_update(
+        session, actor=actor, entity_type="person", entity_id=person.id, summary=person.full_name, changes=delta
+    )
     return person
 
 
@@ -223,17 +224,9 @@ def delete_person(session: Session, *, actor: Actor, person_id: int) -> None:
     require_write(actor, person, "Person")
     assert person is not None
     ensure_not_merged(session, person)
-    audit.record(
-        session,
-        actor=actor,
-        action="delete",
-        entity_type="person",
-        entity_id=person.id,
-        summary=person.full_name,
-        changes=audit.diff(_audit_view(person), {}),
+    delete_client(
+        session, actor=actor, entity_type="person", record=person, summary=person.full_name, view=_audit_view(person)
     )
-    session.delete(person)
-    session.flush()
 
 
 def list_persons(
@@ -253,10 +246,4 @@ def list_persons(
     stmt = apply_person_filter(stmt, f)
     if f.q.strip():
         stmt = stmt.where(Person.id.in_(person_ids_matching(session, f.q)))
-    column = SORTS.get(sort.lstrip("-"))
-    if column is None:
-        raise ValidationFailed.one("sort", f"must be one of: {', '.join(SORTS)} (prefix - to reverse)")
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    rows = session.scalars(stmt.order_by(order, Person.id).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return sorted_page(session, stmt, sort=sort, sorts=SORTS, tiebreak=Person.id, limit=limit, offset=offset)

@@ -253,16 +253,9 @@ def update_account(
     delta = audit.diff(before, _view(account, sealed))
     if sorted(sealed.items()) != sorted(old_sealed.items()):
         delta["sealed_fields"] = ["(changed)", sorted(sealed)]
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="connector_account",
-            entity_id=account.id,
-            summary=account.name,
-            changes=delta,
-        )
+    audit.record_update(
+        session, actor=actor, entity_type="connector_account", entity_id=account.id, summary=account.name, changes=delta
+    )
     return account
 
 

@@ -102,16 +102,9 @@ def update_group(session: Session, *, actor: Actor, group_id: int, changes: dict
     if "description" in changes:
         group.description = (changes["description"] or "").strip()[:1000]
     delta = audit.diff(before, {"name": group.name, "description": group.description})
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="group",
-            entity_id=group.id,
-            summary=group.name,
-            changes=delta,
-        )
+    audit.record_update(
+        session, actor=actor, entity_type="group", entity_id=group.id, summary=group.name, changes=delta
+    )
     session.flush()
     return group
 

@@ -125,16 +125,9 @@ def update_segment(session: Session, *, actor: Actor, segment_id: int, changes: 
     if "filter" in changes:
         segment.filter = _saved_filter(changes["filter"])
     delta = audit.diff(before, {"name": segment.name, "client_type": segment.client_type, "filter": segment.filter})
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="segment",
-            entity_id=segment.id,
-            summary=segment.name,
-            changes=delta,
-        )
+    audit.record_update(
+        session, actor=actor, entity_type="segment", entity_id=segment.id, summary=segment.name, changes=delta
+    )
     session.flush()
     return segment
 

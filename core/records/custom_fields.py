@@ -150,16 +150,14 @@ def update_field(session: Session, *, actor: Actor, field_id: int, changes: dict
     if "position" in changes:
         field.position = int(changes["position"])
     delta = audit.diff(before, _view(field))
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="custom_field",
-            entity_id=field.id,
-            summary=f"{field.entity}.{field.key}",
-            changes=delta,
-        )
+    audit.record_update(
+        session,
+        actor=actor,
+        entity_type="custom_field",
+        entity_id=field.id,
+        summary=f"{field.entity}.{field.key}",
+        changes=delta,
+    )
     session.flush()
     return field
 

@@ -247,16 +247,7 @@ def update_deal(session: Session, *, actor: Actor, deal_id: int, changes: dict[s
             setattr(deal, field, changes[field] if field != "notes" else changes[field] or "")
     session.flush()
     delta = audit.diff(before, _view(deal))
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="deal",
-            entity_id=deal.id,
-            summary=deal.title,
-            changes=delta,
-        )
+    audit.record_update(session, actor=actor, entity_type="deal", entity_id=deal.id, summary=deal.title, changes=delta)
     return deal
 
 

@@ -35,7 +35,6 @@ from core.models import (
     Direction,
     Employment,
     Interaction,
-    InteractionKind,
     InteractionResult,
     Organization,
     Person,
@@ -43,7 +42,6 @@ from core.models import (
     Stage,
     Task,
     TaskStatus,
-    User,
 )
 from core.rights import WRITERS, can_see_team, visible
 from core.work import tasks as task_service
@@ -51,7 +49,7 @@ from core.work.clock import local_date, require_aware
 from core.work.links import Links, resolve_links
 from core.work.outcome import apply_stage
 from core.work.proposals import NextContactProposal, propose_next_contact
-from core.work.reference import resolve_kind, resolve_result
+from core.work.reference import kind_names, resolve_kind, resolve_result
 
 SOURCES = ("manual", "imap", "exchange", "telegram")
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -143,17 +141,6 @@ def _stamp_contact(links: Links, occurred: datetime) -> None:
     day = local_date(occurred)
     if org is not None and (org.first_contact_on is None or org.first_contact_on > day):
         org.first_contact_on = day
-
-
-def _kind_names(session: Session, user_id: int | None) -> dict[str, str]:
-    user = session.get(User, user_id) if user_id is not None else None
-    locale = "ru" if user is not None and user.locale == "ru" else "en"
-    # kept for the session (one request, or one import batch): only proposal titles use it
-    cache = session.info.setdefault("crmhub.kind_names", {})
-    if locale not in cache:
-        kinds = session.scalars(select(InteractionKind))
-        cache[locale] = {k.code: (k.name_ru if locale == "ru" and k.name_ru else k.name) for k in kinds}
-    return cache[locale]
 
 
 def _plan_next(
@@ -279,7 +266,7 @@ def log_interaction(
             now=utcnow(),
             client_name=links.client_name,
             responsible_id=interaction.author_id,
-            kind_names=_kind_names(session, interaction.author_id),
+            kind_names=kind_names(session, interaction.author_id),
             **links.ids,
         )
         if next_contact is not None:
@@ -351,16 +338,14 @@ def update_interaction(session: Session, *, actor: Actor, interaction_id: int, c
         _refresh_last_contact(session, interaction.organization_id, interaction.person_id)
     session.flush()
     delta = audit.diff(before, _view(interaction))
-    if delta:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity_type="interaction",
-            entity_id=interaction.id,
-            summary=interaction.subject or interaction.kind.name,
-            changes=delta,
-        )
+    audit.record_update(
+        session,
+        actor=actor,
+        entity_type="interaction",
+        entity_id=interaction.id,
+        summary=interaction.subject or interaction.kind.name,
+        changes=delta,
+    )
     return interaction
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.models import Direction, InteractionKind, InteractionResult, Stage
+from core.models import Direction, InteractionKind, InteractionResult, Stage, User
 from core.rights import require_role
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -72,102 +72,85 @@ def _code_free(session: Session, model: Any, code: str, exclude: int | None = No
         raise Conflict(f"The code '{code}' is already used; choose another")
 
 
+Entry = InteractionKind | InteractionResult
+ENTITY = {InteractionKind: "interaction_kind", InteractionResult: "interaction_result"}
+FIELDS = {InteractionKind: KIND_FIELDS, InteractionResult: RESULT_FIELDS}
+
+
+def _list(session: Session, model: type[Entry], include_inactive: bool) -> list[Any]:
+    stmt = select(model).order_by(model.id)
+    if not include_inactive:
+        stmt = stmt.where(model.is_active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def _create(session: Session, actor: Actor, model: type[Entry], values: dict[str, Any]) -> Any:
+    require_role(actor)
+    data = {k: v for k, v in values.items() if k in FIELDS[model]}
+    _check(session, data)
+    _code_free(session, model, data["code"])
+    entry = model(**data)
+    session.add(entry)
+    session.flush()
+    entity = ENTITY[model]
+    audit.record(session, actor=actor, action="create", entity_type=entity, entity_id=entry.id, summary=entry.code)
+    return entry
+
+
+def _update(session: Session, actor: Actor, model: type[Entry], entry_id: int, changes: dict[str, Any]) -> Any:
+    require_role(actor)
+    entry = session.get(model, entry_id)
+    if entry is None:
+        raise NotFound(f"{ENTITY[model].replace('_', ' ').capitalize()} not found")
+    fields = FIELDS[model]
+    changes = {k: v for k, v in changes.items() if k in fields}
+    _check(session, changes)
+    if "code" in changes:
+        _code_free(session, model, changes["code"], exclude=entry.id)
+    before = {f: getattr(entry, f) for f in fields}
+    for key, value in changes.items():
+        setattr(entry, key, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity_type=ENTITY[model],
+        entity_id=entry.id,
+        summary=entry.code,
+        changes=audit.diff(before, {f: getattr(entry, f) for f in fields}),
+    )
+    return entry
+
+
 def list_kinds(session: Session, *, actor: Actor, include_inactive: bool = False) -> list[InteractionKind]:
     """The interaction kinds (active ones unless asked), by id."""
-    stmt = select(InteractionKind).order_by(InteractionKind.id)
-    if not include_inactive:
-        stmt = stmt.where(InteractionKind.is_active.is_(True))
-    return list(session.scalars(stmt))
+    return _list(session, InteractionKind, include_inactive)
 
 
 def create_kind(session: Session, *, actor: Actor, code: str, name: str, **values: Any) -> InteractionKind:
     """Add an interaction kind; admins only, audited."""
-    require_role(actor)
-    data = {k: v for k, v in {"code": code, "name": name, **values}.items() if k in KIND_FIELDS}
-    _check(session, data)
-    _code_free(session, InteractionKind, code)
-    kind = InteractionKind(**data)
-    session.add(kind)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="create", entity_type="interaction_kind", entity_id=kind.id, summary=kind.code
-    )
-    return kind
+    return _create(session, actor, InteractionKind, {"code": code, "name": name, **values})
 
 
 def update_kind(session: Session, *, actor: Actor, kind_id: int, changes: dict[str, Any]) -> InteractionKind:
     """Change an interaction kind (deactivate with ``is_active=False``); admins only, audited."""
-    require_role(actor)
-    kind = session.get(InteractionKind, kind_id)
-    if kind is None:
-        raise NotFound("Interaction kind not found")
-    changes = {k: v for k, v in changes.items() if k in KIND_FIELDS}
-    _check(session, changes)
-    if "code" in changes:
-        _code_free(session, InteractionKind, changes["code"], exclude=kind.id)
-    before = {f: getattr(kind, f) for f in KIND_FIELDS}
-    for key, value in changes.items():
-        setattr(kind, key, value)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity_type="interaction_kind",
-        entity_id=kind.id,
-        summary=kind.code,
-        changes=audit.diff(before, {f: getattr(kind, f) for f in KIND_FIELDS}),
-    )
-    return kind
+    return _update(session, actor, InteractionKind, kind_id, changes)
 
 
 def list_results(session: Session, *, actor: Actor, include_inactive: bool = False) -> list[InteractionResult]:
     """The interaction results (active ones unless asked), by id."""
-    stmt = select(InteractionResult).order_by(InteractionResult.id)
-    if not include_inactive:
-        stmt = stmt.where(InteractionResult.is_active.is_(True))
-    return list(session.scalars(stmt))
+    return _list(session, InteractionResult, include_inactive)
 
 
 def create_result(session: Session, *, actor: Actor, code: str, name: str, **values: Any) -> InteractionResult:
     """Add an interaction result; admins only, audited."""
-    require_role(actor)
-    data = {k: v for k, v in {"code": code, "name": name, **values}.items() if k in RESULT_FIELDS}
-    _check(session, data)
-    _code_free(session, InteractionResult, code)
-    result = InteractionResult(**data)
-    session.add(result)
-    session.flush()
-    audit.record(
-        session, actor=actor, action="create", entity_type="interaction_result", entity_id=result.id, summary=code
-    )
-    return result
+    return _create(session, actor, InteractionResult, {"code": code, "name": name, **values})
 
 
 def update_result(session: Session, *, actor: Actor, result_id: int, changes: dict[str, Any]) -> InteractionResult:
     """Change an interaction result (deactivate with ``is_active=False``); admins only, audited."""
-    require_role(actor)
-    result = session.get(InteractionResult, result_id)
-    if result is None:
-        raise NotFound("Interaction result not found")
-    changes = {k: v for k, v in changes.items() if k in RESULT_FIELDS}
-    _check(session, changes)
-    if "code" in changes:
-        _code_free(session, InteractionResult, changes["code"], exclude=result.id)
-    before = {f: getattr(result, f) for f in RESULT_FIELDS}
-    for key, value in changes.items():
-        setattr(result, key, value)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity_type="interaction_result",
-        entity_id=result.id,
-        summary=result.code,
-        changes=audit.diff(before, {f: getattr(result, f) for f in RESULT_FIELDS}),
-    )
-    return result
+    return _update(session, actor, InteractionResult, result_id, changes)
 
 
 def deactivate_kind(session: Session, *, actor: Actor, kind_id: int) -> InteractionKind:
@@ -178,3 +161,15 @@ def deactivate_kind(session: Session, *, actor: Actor, kind_id: int) -> Interact
 def deactivate_result(session: Session, *, actor: Actor, result_id: int) -> InteractionResult:
     """Hide a result from new interactions (old ones keep it); admins only, audited."""
     return update_result(session, actor=actor, result_id=result_id, changes={"is_active": False})
+
+
+def kind_names(session: Session, user_id: int | None) -> dict[str, str]:
+    """Names of the interaction kinds by code, in the user's language (cached for the session)."""
+    user = session.get(User, user_id) if user_id is not None else None
+    locale = "ru" if user is not None and user.locale == "ru" else "en"
+    # kept for the session (one request, or one import batch): only proposal titles use it
+    cache = session.info.setdefault("crmhub.kind_names", {})
+    if locale not in cache:
+        kinds = session.scalars(select(InteractionKind))
+        cache[locale] = {k.code: (k.name_ru if locale == "ru" and k.name_ru else k.name) for k in kinds}
+    return cache[locale]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from core.work import agenda, reference
 from core.work import interactions as service
@@ -44,19 +45,29 @@ def _at(value: str | None, field: str, *, end: bool = False) -> datetime | None:
     return parse_instant(value, field, end_of_day=end) if value else None
 
 
+@dataclass
+class TimelineQuery:
+    """The filters and page every interaction list takes from the query string."""
+
+    kind: str | None = Query(None, max_length=40)
+    since: When = None
+    until: When = None
+    author_id: int | None = None
+    limit: Limit = 50
+    offset: Offset = 0
+
+
+Timeline = Annotated[TimelineQuery, Depends()]
+
+
 def _timeline(
     session: DbSession,
     actor: CurrentActor,
+    query: TimelineQuery,
     *,
     organization_id: int | None = None,
     person_id: int | None = None,
     deal_id: int | None = None,
-    kind: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    author_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
 ) -> Page[InteractionRead]:
     rows, total = service.list_interactions(
         session,
@@ -64,44 +75,28 @@ def _timeline(
         organization_id=organization_id,
         person_id=person_id,
         deal_id=deal_id,
-        kind=kind,
-        since=_at(since, "since"),
-        until=_at(until, "until", end=True),
-        author_id=author_id,
-        limit=limit,
-        offset=offset,
+        kind=query.kind,
+        since=_at(query.since, "since"),
+        until=_at(query.until, "until", end=True),
+        author_id=query.author_id,
+        limit=query.limit,
+        offset=query.offset,
     )
-    return Page(items=[InteractionRead.of(r) for r in rows], total=total, limit=limit, offset=offset)
+    items = [InteractionRead.of(r) for r in rows]
+    return Page(items=items, total=total, limit=query.limit, offset=query.offset)
 
 
 @router.get("/interactions", response_model=Page[InteractionRead])
 def list_interactions(
     session: DbSession,
     actor: CurrentActor,
+    query: Timeline,
     organization_id: int | None = None,
     person_id: int | None = None,
     deal_id: int | None = None,
-    kind: str | None = Query(None, max_length=40),
-    since: When = None,
-    until: When = None,
-    author_id: int | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
 ) -> Page[InteractionRead]:
     """Interactions the caller may see, newest first, filtered by client, deal, kind, time and author."""
-    return _timeline(
-        session,
-        actor,
-        organization_id=organization_id,
-        person_id=person_id,
-        deal_id=deal_id,
-        kind=kind,
-        since=since,
-        until=until,
-        author_id=author_id,
-        limit=limit,
-        offset=offset,
-    )
+    return _timeline(session, actor, query, organization_id=organization_id, person_id=person_id, deal_id=deal_id)
 
 
 @router.post("/interactions", response_model=InteractionLogged, status_code=201)
@@ -143,54 +138,16 @@ def delete_interaction(interaction_id: int, session: DbSession, actor: CurrentAc
 
 @router.get("/organizations/{org_id}/timeline", response_model=Page[InteractionRead])
 def organization_timeline(
-    org_id: int,
-    session: DbSession,
-    actor: CurrentActor,
-    kind: str | None = Query(None, max_length=40),
-    since: When = None,
-    until: When = None,
-    author_id: int | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    org_id: int, session: DbSession, actor: CurrentActor, query: Timeline
 ) -> Page[InteractionRead]:
     """The organization's interactions with those of its contact persons, newest first."""
-    return _timeline(
-        session,
-        actor,
-        organization_id=org_id,
-        kind=kind,
-        since=since,
-        until=until,
-        author_id=author_id,
-        limit=limit,
-        offset=offset,
-    )
+    return _timeline(session, actor, query, organization_id=org_id)
 
 
 @router.get("/persons/{person_id}/timeline", response_model=Page[InteractionRead])
-def person_timeline(
-    person_id: int,
-    session: DbSession,
-    actor: CurrentActor,
-    kind: str | None = Query(None, max_length=40),
-    since: When = None,
-    until: When = None,
-    author_id: int | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Page[InteractionRead]:
+def person_timeline(person_id: int, session: DbSession, actor: CurrentActor, query: Timeline) -> Page[InteractionRead]:
     """The person's interactions, newest first."""
-    return _timeline(
-        session,
-        actor,
-        person_id=person_id,
-        kind=kind,
-        since=since,
-        until=until,
-        author_id=author_id,
-        limit=limit,
-        offset=offset,
-    )
+    return _timeline(session, actor, query, person_id=person_id)
 
 
 @router.get("/tasks", response_model=Page[TaskRead])

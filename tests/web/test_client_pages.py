@@ -195,7 +195,11 @@ def test_files_link_to_the_download_and_empty_tabs_say_what_to_do(web, db, demo)
     ivan = web("ivan@ourcompany.test")
     files = ivan.get(f"/organizations/{demo.orgs['romashka']}?tab=files").text
     assert "Договор поставки.pdf" in files and "/api/v1/files/" in files
-    empty = ivan.get(f"/organizations/{demo.orgs['lutik']}?tab=tasks").text
+    lead = ivan.get(f"/organizations/{demo.orgs['lutik']}?tab=tasks").text
+    assert "АО «Лютик»" in lead and "No tasks" not in lead  # a new lead came with its first call planned
+    with db.session() as s:
+        quiet = create_organization(s, actor=Actor.of(s.get(User, demo.users["a"])), name="Тихая гавань").id
+    empty = ivan.get(f"/organizations/{quiet}?tab=tasks").text
     assert "No tasks" in empty and "date of the next one" in empty
     with db.session() as s:
         assert s.scalar(select(ContactPoint.value).where(ContactPoint.organization_id == demo.orgs["lutik"]))
