@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.lists.names import check_name_free, clean_name
 from core.models import ClientType, Group, GroupMember, Organization, Person, Role
 from core.rights import visible
 
@@ -41,23 +42,6 @@ def require_list_builder(actor: Actor) -> None:
         raise Forbidden(f"Your role ({actor.role.value}) may not change lists of clients")
 
 
-def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed.one("name", "is required")
-    if len(name) > 200:
-        raise ValidationFailed.one("name", "must be at most 200 characters")
-    return name
-
-
-def _check_name_free(session: Session, name: str, exclude: int | None = None) -> None:
-    stmt = select(Group.id).where(func.lower(Group.name) == name.lower())
-    if exclude is not None:
-        stmt = stmt.where(Group.id != exclude)
-    if session.scalar(stmt) is not None:
-        raise Conflict(f"A group named '{name}' already exists; choose another name")
-
-
 def get_group(session: Session, *, actor: Actor, group_id: int) -> Group:
     """The group (every user may see groups; their members are filtered by rights)."""
     group = session.get(Group, group_id)
@@ -74,8 +58,8 @@ def list_groups(session: Session, *, actor: Actor) -> list[Group]:
 def create_group(session: Session, *, actor: Actor, name: str, description: str = "") -> Group:
     """Create an empty group owned by the actor; audited."""
     require_list_builder(actor)
-    name = _clean_name(name)
-    _check_name_free(session, name)
+    name = clean_name(name)
+    check_name_free(session, Group, name)
     group = Group(name=name, description=(description or "").strip()[:1000], owner_id=actor.user_id)
     session.add(group)
     session.flush()
@@ -96,8 +80,8 @@ def update_group(session: Session, *, actor: Actor, group_id: int, changes: dict
     _require_manage(actor, group)
     before = {"name": group.name, "description": group.description}
     if "name" in changes:
-        name = _clean_name(changes["name"])
-        _check_name_free(session, name, exclude=group.id)
+        name = clean_name(changes["name"])
+        check_name_free(session, Group, name, exclude=group.id)
         group.name = name
     if "description" in changes:
         group.description = (changes["description"] or "").strip()[:1000]

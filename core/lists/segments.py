@@ -20,18 +20,10 @@ from core.actor import Actor
 from core.clients.filters import ClientFilter
 from core.clients.organizations import list_organizations
 from core.clients.persons import list_persons
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.lists.groups import require_list_builder
+from core.lists.names import check_name_free, clean_name
 from core.models import ClientType, Organization, Person, Role, Segment
-
-
-def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed.one("name", "is required")
-    if len(name) > 200:
-        raise ValidationFailed.one("name", "must be at most 200 characters")
-    return name
 
 
 def _client_type(value: Any) -> ClientType:
@@ -56,14 +48,6 @@ def _saved_filter(data: dict[str, Any] | ClientFilter) -> dict[str, Any]:
     return f.to_dict()
 
 
-def _check_name_free(session: Session, name: str, exclude: int | None = None) -> None:
-    stmt = select(Segment.id).where(func.lower(Segment.name) == name.lower())
-    if exclude is not None:
-        stmt = stmt.where(Segment.id != exclude)
-    if session.scalar(stmt) is not None:
-        raise Conflict(f"A segment named '{name}' already exists; choose another name")
-
-
 def get_segment(session: Session, *, actor: Actor, segment_id: int) -> Segment:
     """The segment (definitions are shared; members depend on who evaluates it)."""
     segment = session.get(Segment, segment_id)
@@ -85,8 +69,8 @@ def create_segment(
 ) -> Segment:
     """Save a client filter under a name; audited."""
     require_list_builder(actor)
-    name = _clean_name(name)
-    _check_name_free(session, name)
+    name = clean_name(name)
+    check_name_free(session, Segment, name)
     segment = Segment(
         name=name, client_type=_client_type(client_type), filter=_saved_filter(filter), owner_id=actor.user_id
     )
@@ -117,8 +101,8 @@ def update_segment(session: Session, *, actor: Actor, segment_id: int, changes: 
     _require_manage(actor, segment)
     before = {"name": segment.name, "client_type": segment.client_type, "filter": dict(segment.filter)}
     if "name" in changes:
-        name = _clean_name(changes["name"])
-        _check_name_free(session, name, exclude=segment.id)
+        name = clean_name(changes["name"])
+        check_name_free(session, Segment, name, exclude=segment.id)
         segment.name = name
     if "client_type" in changes:
         segment.client_type = _client_type(changes["client_type"])

@@ -34,6 +34,7 @@ PAGE_MODULES = (
     "hub.web.search",
     "hub.web.organizations",
     "hub.web.persons",
+    "hub.web.lists",
     "hub.web.me",
     "hub.web.admin",
 )

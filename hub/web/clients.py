@@ -3,7 +3,9 @@ of the filter and form selects, and display names of statuses and stages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -11,7 +13,9 @@ from sqlalchemy import select
 
 from core.clients.filters import ClientFilter
 from core.clients.organizations import STATUSES
-from core.models import Group, Pipeline, Stage, Tag, Team, User
+from core.lists.groups import LIST_BUILDERS, list_groups
+from core.lists.segments import list_segments
+from core.models import ClientType, Group, Pipeline, Segment, Stage, Tag, Team, User
 from core.rights import WRITERS
 from core.users.service import list_teams, list_users
 from hub.web.nav import N_
@@ -38,8 +42,12 @@ def _int(values: dict[str, str], key: str, lo: int, hi: int) -> int | None:
 
 def read_filter(request: Request) -> tuple[ClientFilter, dict[str, str]]:
     """The client filter from the query string, and the values to show in the filter controls."""
-    q = request.query_params
-    values = {k: q.get(k, "").strip()[:200] for k in FILTER_KEYS}
+    return filter_from(request.query_params)
+
+
+def filter_from(fields: Mapping[str, Any]) -> tuple[ClientFilter, dict[str, str]]:
+    """The client filter from the list's fields (a query string or a form), and their cleaned values."""
+    values = {k: str(fields.get(k) or "").strip()[:200] for k in FILTER_KEYS}
     if values["status"] not in STATUSES:
         values["status"] = ""
     big = 2**31 - 1
@@ -73,6 +81,22 @@ def api_query(f: ClientFilter) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+def list_query(f: ClientFilter) -> str:
+    """The filter as the query string of the web lists (the inverse of ``read_filter``)."""
+    params = {
+        "q": f.q,
+        "team": f.team_id,
+        "responsible": f.responsible_id,
+        "tag": f.tag,
+        "group": f.group_id,
+        "potential": f.potential,
+        "stage": f.stage_id,
+        "status": f.status,
+        "days": f.no_contact_days,
+    }
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
 def active_filters(values: dict[str, str]) -> int:
     """How many filters besides the search text are set."""
     return sum(1 for k, v in values.items() if k != "q" and v)
@@ -92,6 +116,7 @@ class Choices:
     teams: list[Team] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
     pipelines: list[Pipeline] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     statuses: list[tuple[str, str]] = field(default_factory=list)
@@ -108,7 +133,7 @@ class Choices:
         return [(u.id, u.full_name) for u in self.users]
 
 
-def choices(page: LoggedInPage, *, for_form: bool = False) -> Choices:
+def choices(page: LoggedInPage, *, for_form: bool = False, kind: ClientType | None = None) -> Choices:
     """The options this user may pick: their teams (all for admins and auditors), colleagues, stages..."""
     actor = page.actor
     teams = list_teams(page.session, actor=actor)
@@ -128,7 +153,8 @@ def choices(page: LoggedInPage, *, for_form: bool = False) -> Choices:
         for s in p.stages
     ]
     if not for_form:
-        out.groups = list(page.session.scalars(select(Group).order_by(Group.name).limit(500)))
+        out.groups = list_groups(page.session, actor=actor)[:500]
+        out.segments = list_segments(page.session, actor=actor, client_type=kind)[:200] if kind else []
         out.tags = list(page.session.scalars(select(Tag.name).order_by(Tag.name).limit(500)))
     return out
 
@@ -136,6 +162,11 @@ def choices(page: LoggedInPage, *, for_form: bool = False) -> Choices:
 def can_write(page: LoggedInPage) -> bool:
     """True when the user's role may change clients (the core checks it again on save)."""
     return page.actor.role in WRITERS
+
+
+def can_build_lists(page: LoggedInPage) -> bool:
+    """True when the user's role may save segments and fill groups (the core checks it again)."""
+    return page.actor.role in LIST_BUILDERS
 
 
 def split_tags(text: str) -> list[str]:

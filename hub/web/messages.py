@@ -57,6 +57,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         (r"A team named '(?P<name>.*)' already exists", N_("A team named “%(name)s” already exists.")),
         (r"A user with e-mail (?P<email>\S+) already exists", N_("A user with the e-mail %(email)s already exists.")),
         (r"Token not found", N_("This token does not exist any more.")),
+        (
+            r"A (?P<what>group|segment) named '(?P<name>.*)' already exists; choose another name",
+            N_("The name “%(name)s” is taken; choose another."),
+        ),
+        (r"must be at most (?P<n>\d+) characters", N_("Use at most %(n)s characters.")),
+        (r"Group not found", N_("This group does not exist any more.")),
+        (r"Segment not found", N_("This segment does not exist any more.")),
     )
 ]
 

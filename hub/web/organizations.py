@@ -15,7 +15,7 @@ from core.clients import organizations as orgs
 from core.clients.fields import definitions
 from core.clients.filters import ClientFilter
 from core.errors import Blocked, DuplicateError, Forbidden, ValidationFailed
-from core.models import Organization, PointKind
+from core.models import ClientType, Organization, PointKind
 from core.rights import require_write
 from hub.web import card, nav
 from hub.web.card_data import stages_by_id, users_by_id
@@ -24,6 +24,7 @@ from hub.web.clients import (
     STATUS_LABELS,
     active_filters,
     api_query,
+    can_build_lists,
     can_write,
     choices,
     read_filter,
@@ -58,13 +59,14 @@ def organization_list(page: Page) -> Response:
         state=state,
         filters=values,
         active_filters=active_filters(values),
-        choices=choices(page),
+        choices=choices(page, kind=ClientType.organization),
         days_choices=DAYS_CHOICES,
         people=users_by_id(page.session, {o.responsible_id for o in items}),
         stages=stages_by_id(page.session, {o.stage_id for o in items}),
         stage_name=stage_name,
         status_labels=STATUS_LABELS,
         can_write=can_write(page),
+        can_build_lists=can_build_lists(page),
         export_query=api_query(f),
     )
 

@@ -19,12 +19,21 @@ from core.clients import persons
 from core.clients.fields import definitions
 from core.clients.filters import ClientFilter
 from core.errors import Blocked, DuplicateError, FieldProblem, Forbidden, ValidationFailed
-from core.models import Person, PointKind
+from core.models import ClientType, Person, PointKind
 from core.normalize import name_key
 from core.rights import require_write
 from hub.web import card, nav
 from hub.web.card_data import users_by_id
-from hub.web.clients import DAYS_CHOICES, active_filters, api_query, can_write, choices, read_filter, split_tags
+from hub.web.clients import (
+    DAYS_CHOICES,
+    active_filters,
+    api_query,
+    can_build_lists,
+    can_write,
+    choices,
+    read_filter,
+    split_tags,
+)
 from hub.web.forms import Form, Submitted
 from hub.web.messages import translate
 from hub.web.nav import N_, NavItem
@@ -62,10 +71,11 @@ def person_list(page: Page) -> Response:
         state=state,
         filters=values,
         active_filters=active_filters(values),
-        choices=choices(page),
+        choices=choices(page, kind=ClientType.person),
         days_choices=DAYS_CHOICES,
         people=users_by_id(page.session, {p.responsible_id for p in items}),
         can_write=can_write(page),
+        can_build_lists=can_build_lists(page),
         export_query=api_query(f),
     )
 

@@ -43,6 +43,11 @@ def test_group_members_are_filtered_by_rights(crew):
 def test_group_names_unique_and_only_owner_or_manager_renames(crew, users):
     g = crew.api_a.post(f"{API}/groups", json={"name": "Partners"}).json()
     assert crew.api_b.post(f"{API}/groups", json={"name": "partners"}).status_code == 409
+    assert crew.api_a.post(f"{API}/groups", json={"name": "Ключевые клиенты"}).status_code == 201
+    assert crew.api_b.post(f"{API}/groups", json={"name": "КЛЮЧЕВЫЕ  клиенты"}).status_code == 409
+    seg = {"name": "Москва", "client_type": "organization", "filter": {"tag": "moscow"}}
+    assert crew.api_a.post(f"{API}/segments", json=seg).status_code == 201
+    assert crew.api_a.post(f"{API}/segments", json={**seg, "name": "москва"}).status_code == 409
     assert crew.api_b.patch(f"{API}/groups/{g['id']}", json={"name": "Mine"}).status_code == 403
     assert crew.api_a.patch(f"{API}/groups/{g['id']}", json={"name": "Key partners"}).json()["name"] == "Key partners"
     auditor = client_as(users, "aud@ourcompany.test", role=Role.auditor)

@@ -81,6 +81,14 @@
     }
   });
 
+  // A "tick all" box in a table header ticks every row box of the same name on the page.
+  document.addEventListener("change", function (e) {
+    var all = e.target;
+    if (!all.matches || !all.matches("[data-select-all]")) return;
+    var boxes = document.querySelectorAll('input[type="checkbox"][name="' + all.getAttribute("data-select-all") + '"]');
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
+  });
+
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (!t.closest) return;
