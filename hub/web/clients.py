@@ -28,7 +28,6 @@ STATUS_LABELS = {
     "inactive": N_("Inactive"),
     "refused": N_("Refused"),
 }
-FILTER_KEYS = ("q", "team", "responsible", "tag", "group", "potential", "stage", "status", "days")
 DAYS_CHOICES = (7, 14, 30, 60, 90, 180, 365)
 
 
@@ -47,7 +46,7 @@ def read_filter(request: Request) -> tuple[ClientFilter, dict[str, str]]:
 
 def filter_from(fields: Mapping[str, Any]) -> tuple[ClientFilter, dict[str, str]]:
     """The client filter from the list's fields (a query string or a form), and their cleaned values."""
-    values = {k: str(fields.get(k) or "").strip()[:200] for k in FILTER_KEYS}
+    values = {key: str(fields.get(key) or "").strip()[:200] for _attr, key, _api in FILTER_PARAMS}
     if values["status"] not in STATUSES:
         values["status"] = ""
     big = 2**31 - 1
@@ -65,36 +64,33 @@ def filter_from(fields: Mapping[str, Any]) -> tuple[ClientFilter, dict[str, str]
     return f, values
 
 
+# (attribute of ClientFilter, key in the web lists' query string, key in the API's query string)
+FILTER_PARAMS = (
+    ("q", "q", "q"),
+    ("team_id", "team", "team_id"),
+    ("responsible_id", "responsible", "responsible_id"),
+    ("tag", "tag", "tag"),
+    ("group_id", "group", "group_id"),
+    ("potential", "potential", "potential"),
+    ("stage_id", "stage", "stage_id"),
+    ("status", "status", "status"),
+    ("no_contact_days", "days", "no_contact_days"),
+)
+
+
+def _query(f: ClientFilter, column: int) -> str:
+    params = {names[column]: getattr(f, names[0]) for names in FILTER_PARAMS}
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
 def api_query(f: ClientFilter) -> str:
     """The filter as the API's query string (``/api/v1/export/...`` takes the same filter as the lists)."""
-    params = {
-        "q": f.q,
-        "team_id": f.team_id,
-        "responsible_id": f.responsible_id,
-        "tag": f.tag,
-        "group_id": f.group_id,
-        "potential": f.potential,
-        "stage_id": f.stage_id,
-        "status": f.status,
-        "no_contact_days": f.no_contact_days,
-    }
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return _query(f, 2)
 
 
 def list_query(f: ClientFilter) -> str:
     """The filter as the query string of the web lists (the inverse of ``read_filter``)."""
-    params = {
-        "q": f.q,
-        "team": f.team_id,
-        "responsible": f.responsible_id,
-        "tag": f.tag,
-        "group": f.group_id,
-        "potential": f.potential,
-        "stage": f.stage_id,
-        "status": f.status,
-        "days": f.no_contact_days,
-    }
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return _query(f, 1)
 
 
 def active_filters(values: dict[str, str]) -> int:
