@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
-from core.errors import Conflict, CoreError
 from core.config import get_settings
+from core.errors import Conflict, CoreError
 from core.integration import CheckResult, ConnectorContext, ConnectorError
 from core.integration import accounts as core_accounts
 from core.models import ConnectorAccount, Job, User
@@ -92,7 +92,9 @@ def check_settings(
     config = core_accounts.validated_config(info.config_model, settings)
     owner = session.get(User, owner_id) if owner_id else None
     context = ConnectorContext(
-        account_id=0, owner_email=owner.email if owner else None, internal_domains=tuple(get_settings().internal_domains)
+        account_id=0,
+        owner_email=owner.email if owner else None,
+        internal_domains=tuple(get_settings().internal_domains),
     )
     redact = Redactor(core_accounts.secret_values(config))
     session.commit()  # hold no transaction (nor SQLite's write lock) while talking to the server

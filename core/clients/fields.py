@@ -15,7 +15,11 @@ from core.models import CustomField, FieldType
 
 def definitions(session: Session, entity: str) -> list[CustomField]:
     """The active custom fields defined for ``organization`` or ``person``, in display order."""
-    stmt = select(CustomField).where(CustomField.entity == entity, CustomField.active.is_(True)).order_by(CustomField.position, CustomField.id)
+    stmt = (
+        select(CustomField)
+        .where(CustomField.entity == entity, CustomField.active.is_(True))
+        .order_by(CustomField.position, CustomField.id)
+    )
     return list(session.scalars(stmt))
 
 

@@ -67,7 +67,10 @@ def _choices(field_type: FieldType, choices: Any) -> list[str]:
 
 
 def _view(f: CustomField) -> dict[str, Any]:
-    return {k: getattr(f, k) for k in ("entity", "key", "type", "label", "label_ru", "choices", "required", "position", "active")}
+    return {
+        k: getattr(f, k)
+        for k in ("entity", "key", "type", "label", "label_ru", "choices", "required", "position", "active")
+    }
 
 
 def list_fields(session: Session, *, actor: Actor, entity: str | None = None) -> list[CustomField]:

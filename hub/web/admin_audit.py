@@ -12,10 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from core.errors import ValidationFailed
-from core.models import AuditEntry
 from core.records.audit_log import existing_records, query_log
 from core.users.service import list_users
 from hub.web import nav
@@ -25,7 +23,9 @@ from hub.web.pages import AdminPage, LoggedInPage, web_router
 from hub.web.tables import ListState, clean_push_url
 
 router = web_router()
-nav.add(NavItem("admin-audit", "/admin/audit", N_("Audit log"), icon="history", order=95, roles=ADMINS, section="admin"))
+nav.add(
+    NavItem("admin-audit", "/admin/audit", N_("Audit log"), icon="history", order=95, roles=ADMINS, section="admin")
+)
 ENTITY_LABELS = {
     "organization": N_("Organization"),
     "person": N_("Contact person"),
@@ -94,15 +94,15 @@ def audit(page: AdminPage) -> Response:
     args, shown = _filters(page)
     problem = ""
     try:
+        if args["since"] and args["until"] and args["until"] <= args["since"]:
+            raise ValidationFailed.one("until", "must not be before 'since'")
         entries, state.total = query_log(
             page.session, actor=page.actor, limit=state.per_page, offset=state.offset, **args
         )
     except ValidationFailed:
-        page.session.rollback()
         problem = page._("The end of the period is before its start.")
         entries, state.total = [], 0
     users = list_users(page.session, actor=page.actor, include_inactive=True)
-    actions = sorted(set(ACTION_LABELS) | set(page.session.scalars(select(AuditEntry.action).distinct())))
     return page.render(
         "admin/audit.html",
         partials={"results": "admin/_audit_table.html"},
@@ -116,7 +116,7 @@ def audit(page: AdminPage) -> Response:
         names={u.id: u.full_name for u in users},
         user_options=[(u.id, u.full_name) for u in users],
         entity_options=[(k, page._(v)) for k, v in ENTITY_LABELS.items()],
-        action_options=[(a, page._(ACTION_LABELS.get(a, a))) for a in actions],
+        action_options=[(a, page._(label)) for a, label in ACTION_LABELS.items()],
         entity_labels=ENTITY_LABELS,
         action_labels=ACTION_LABELS,
     )

@@ -22,8 +22,17 @@ from hub.web.pages import AdminPage, LoggedInPage, web_router
 from hub.web.tables import ListState, clean_push_url
 
 router = web_router()
-nav.add(NavItem("admin-blocklist", "/admin/blocklist", N_("Blocklist"), icon="alert", order=94, roles=ADMINS, section="admin"))
-KIND_LABELS = {BlockKind.email: N_("E-mail"), BlockKind.domain: N_("Domain"), BlockKind.phone: N_("Phone"), BlockKind.name: N_("Name")}
+nav.add(
+    NavItem(
+        "admin-blocklist", "/admin/blocklist", N_("Blocklist"), icon="alert", order=94, roles=ADMINS, section="admin"
+    )
+)
+KIND_LABELS = {
+    BlockKind.email: N_("E-mail"),
+    BlockKind.domain: N_("Domain"),
+    BlockKind.phone: N_("Phone"),
+    BlockKind.name: N_("Name"),
+}
 
 
 def _render(page: LoggedInPage, form: Form, status: int = 200) -> Response:

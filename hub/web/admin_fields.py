@@ -23,7 +23,9 @@ from hub.web.nav import N_, NavItem
 from hub.web.pages import AdminPage, LoggedInPage, web_router
 
 router = web_router()
-nav.add(NavItem("admin-fields", "/admin/fields", N_("Custom fields"), icon="edit", order=92, roles=ADMINS, section="admin"))
+nav.add(
+    NavItem("admin-fields", "/admin/fields", N_("Custom fields"), icon="edit", order=92, roles=ADMINS, section="admin")
+)
 
 ENTITY_LABELS = {"organization": N_("Organizations"), "person": N_("Contact persons")}
 TYPE_LABELS = {
@@ -157,6 +159,10 @@ def field_toggle(page: AdminPage, field_id: int, data: Submitted) -> Response:
     field = _field(page, field_id)
     active = data.get("active") == "1"
     custom_fields.update_field(page.session, actor=page.actor, field_id=field.id, changes={"active": active})
-    message = N_("Field “%(label)s” is active again.") if active else N_("Field “%(label)s” deactivated; its values are kept.")
+    message = (
+        N_("Field “%(label)s” is active again.")
+        if active
+        else N_("Field “%(label)s” deactivated; its values are kept.")
+    )
     page.flash("success", page._(message, label=field.label))
     return page.redirect("/admin/fields")

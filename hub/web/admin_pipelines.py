@@ -24,12 +24,22 @@ from hub.web.nav import N_, NavItem
 from hub.web.pages import AdminPage, LoggedInPage, web_router
 
 router = web_router()
-nav.add(NavItem("admin-pipelines", "/admin/pipelines", N_("Pipelines"), icon="columns", order=93, roles=ADMINS, section="admin"))
+nav.add(
+    NavItem(
+        "admin-pipelines", "/admin/pipelines", N_("Pipelines"), icon="columns", order=93, roles=ADMINS, section="admin"
+    )
+)
 CORE_SENTENCES = [
     (re.compile(p), t)
     for p, t in (
-        (r"(?P<n>\d+) deal\(s\) are at the stage '(?P<name>.*)'; .*", N_("%(n)s deal(s) are at the stage “%(name)s”: move them to another stage first.")),
-        (r"The stage '(?P<name>.*)' is in the history of (?P<n>\d+) deal move\(s\); .*", N_("Deals have passed the stage “%(name)s” (%(n)s moves in their history): rename it instead.")),
+        (
+            r"(?P<n>\d+) deal\(s\) are at the stage '(?P<name>.*)'; .*",
+            N_("%(n)s deal(s) are at the stage “%(name)s”: move them to another stage first."),
+        ),
+        (
+            r"The stage '(?P<name>.*)' is in the history of (?P<n>\d+) deal move\(s\); .*",
+            N_("Deals have passed the stage “%(name)s” (%(n)s moves in their history): rename it instead."),
+        ),
         (r"A pipeline needs at least one stage", N_("A pipeline needs at least one stage.")),
         (r"A pipeline named '(?P<name>.*)' already exists", N_("A pipeline named “%(name)s” already exists.")),
         (r"must be a whole number from 0 to 100", N_("A whole number from 0 to 100.")),

@@ -17,8 +17,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from core.integration import CheckResult
-from core.integration import accounts
+from core.integration import CheckResult, accounts
 from core.models import ConnectorAccount, JobState, User
 from core.users.service import list_users
 from hub.web import nav

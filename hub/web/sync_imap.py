@@ -68,7 +68,9 @@ def _choices(page: LoggedInPage) -> dict[str, Any]:
     }
 
 
-def _render(page: LoggedInPage, form: Form, *, account: ConnectorAccount | None, status: int = 200, **extra: Any) -> Response:
+def _render(
+    page: LoggedInPage, form: Form, *, account: ConnectorAccount | None, status: int = 200, **extra: Any
+) -> Response:
     context = {"form": form, "account": account, "check": None, "check_text": "", "problems": [], **_choices(page)}
     context.update(extra)
     return page.render("sync/imap_form.html", status=status, partials={"test-result": "sync/_check.html"}, **context)
@@ -169,7 +171,12 @@ def create_account(page: Page, data: Submitted) -> Response:
 
 
 def _test_typed(
-    page: LoggedInPage, form: Form, settings: dict[str, Any], values: dict[str, Any], *, account: ConnectorAccount | None
+    page: LoggedInPage,
+    form: Form,
+    settings: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    account: ConnectorAccount | None,
 ) -> Response:
     """Test the settings typed in the form, saving nothing."""
     if account is not None and "password" not in settings and form.ok:
@@ -187,7 +194,9 @@ def _test_typed(
     # htmx swaps only the result box (so the password typed stays): the problems are listed in it
     status = 200 if is_htmx(page.request) else 422
     problems = [*form.errors.values(), *form.summary]
-    return _render(page, form, account=account, status=status, check_text=page._("Correct the form first:"), problems=problems)
+    return _render(
+        page, form, account=account, status=status, check_text=page._("Correct the form first:"), problems=problems
+    )
 
 
 @router.get("/sync/accounts/{account_id}/edit")

@@ -80,7 +80,7 @@ def test_admin_adds_an_account_with_a_wrong_password_fixes_it_and_runs_it(web, d
 
     assert admin.post(f"/sync/accounts/{account.id}/run").status_code == 303
     queued = admin.get(f"/sync/accounts/{account.id}")
-    assert 'hx-get="/sync/accounts/%d/progress"' % account.id in queued.text and "Queued." in queued.text
+    assert f'hx-get="/sync/accounts/{account.id}/progress"' in queued.text and "Queued." in queued.text
     assert run(db, account.id) == "done"
     done = admin.get(f"/sync/accounts/{account.id}/progress", headers={"HX-Request": "true"})
     assert done.status_code == 204 and done.headers["HX-Refresh"] == "true"
@@ -118,7 +118,7 @@ def test_bad_input_shows_field_errors_and_saves_nothing(web, db, demo, mailbox):
     r = admin.post("/sync/imap/new", form_for(mailbox, host="imap://x/y", password="", port="99999", name=""))
     assert r.status_code == 422
     assert "Заполните это поле." in r.text  # name and password
-    assert "Должно быть от 1 до 65535." in r.text
+    assert "Допустимо от 1 до 65535." in r.text
     r = admin.post("/sync/imap/new", form_for(mailbox, host="imap://x/y"))
     assert r.status_code == 422 and "укажите только имя сервера" in r.text
     r = admin.post("/sync/imap/new", form_for(mailbox, security="tls", port="143"))
@@ -154,9 +154,8 @@ def test_reset_cursor_and_delete_ask_first_and_need_csrf(web, db, demo, mailbox)
     admin.post("/sync/imap/new", form_for(mailbox))
     account = account_named(db, "Sales mailbox")
     page = admin.get(f"/sync/accounts/{account.id}").text
-    assert re.search(r'action="/sync/accounts/%d/reset-cursor"[^>]*data-confirm=' % account.id, page)
+    assert re.search(rf'action="/sync/accounts/{account.id}/reset-cursor"[^>]*data-confirm=', page)
     assert admin.post(f"/sync/accounts/{account.id}/delete", csrf=False).status_code == 403
     assert admin.post(f"/sync/accounts/{account.id}/reset-cursor").status_code == 303
     assert admin.post(f"/sync/accounts/{account.id}/delete").status_code == 303
     assert account_named(db, "Sales mailbox") is None
-
