@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from core.errors import ValidationFailed
+from core.models import AuditEntry
 from core.records.audit_log import existing_records, query_log
 from core.users.service import list_users
 from hub.web import nav
@@ -62,6 +63,24 @@ LINKS = {
     "pipeline": "/admin/pipelines/{}",
     "custom_field": "/admin/fields/{}",
 }
+
+
+EMPTY = (None, "", [], {})
+SHOWN_CHANGES = 6
+
+
+def details(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
+    """The first changes of an entry as (field, before, after), leaving out fields empty on both sides."""
+    out: list[tuple[str, Any, Any]] = []
+    for name, change in (entry.changes or {}).items():
+        if isinstance(change, list) and len(change) == 2:
+            before, after = change
+        else:
+            before, after = None, change
+        if before in EMPTY and after in EMPTY:
+            continue
+        out.append((name, before, after))
+    return out[:SHOWN_CHANGES]
 
 
 def _day(raw: str) -> date | None:
@@ -119,4 +138,5 @@ def audit(page: AdminPage) -> Response:
         action_options=[(a, page._(label)) for a, label in ACTION_LABELS.items()],
         entity_labels=ENTITY_LABELS,
         action_labels=ACTION_LABELS,
+        details=details,
     )
