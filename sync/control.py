@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
+from core.config import get_settings
 from core.errors import Conflict, CoreError
-from core.integration import CheckResult, ConnectorError
+from core.integration import CheckResult, ConnectorContext, ConnectorError
 from core.integration import accounts as core_accounts
-from core.models import ConnectorAccount, Job
+from core.models import ConnectorAccount, Job, User
 from core.secrets import unseal
 from sync.redact import Redactor
 from sync.registry import ConnectorInfo, build_connector, connector_info, registry
@@ -78,6 +79,35 @@ def test_account(session: Session, *, actor: Actor, account_id: int) -> CheckRes
         session, actor=actor, account_id=account.id, ok=result.ok, step=result.step, message=result.message
     )
     return result
+
+
+def check_settings(
+    session: Session, *, actor: Actor, kind: str, settings: dict[str, Any], owner_id: int | None = None
+) -> CheckResult:
+    """Test settings not saved yet (the "Test connection" button of an add form); nothing is stored.
+
+    Raises ValidationFailed when the settings do not fit the connector's config model.
+    """
+    info = connector_info(kind)
+    config = core_accounts.validated_config(info.config_model, settings)
+    owner = session.get(User, owner_id) if owner_id else None
+    context = ConnectorContext(
+        account_id=0,
+        owner_email=owner.email if owner else None,
+        internal_domains=tuple(get_settings().internal_domains),
+    )
+    redact = Redactor(core_accounts.secret_values(config))
+    session.commit()  # hold no transaction (nor SQLite's write lock) while talking to the server
+    connector = info.cls(config, context)
+    try:
+        result = connector.check()
+    except ConnectorError as exc:
+        result = CheckResult(ok=False, step="check", message=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a test reports every failure in words
+        result = CheckResult(ok=False, step="check", message=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        connector.close()
+    return CheckResult(ok=result.ok, step=result.step, message=redact(result.message))
 
 
 def run_now(session: Session, *, actor: Actor, account_id: int) -> Job:

@@ -14,8 +14,12 @@ from core.models import CustomField, FieldType
 
 
 def definitions(session: Session, entity: str) -> list[CustomField]:
-    """The custom fields defined for ``organization`` or ``person``, in display order."""
-    stmt = select(CustomField).where(CustomField.entity == entity).order_by(CustomField.position, CustomField.id)
+    """The active custom fields defined for ``organization`` or ``person``, in display order."""
+    stmt = (
+        select(CustomField)
+        .where(CustomField.entity == entity, CustomField.active.is_(True))
+        .order_by(CustomField.position, CustomField.id)
+    )
     return list(session.scalars(stmt))
 
 

@@ -70,6 +70,16 @@ def _validated(config_model: type[BaseModel], data: dict[str, Any]) -> BaseModel
         raise ValidationFailed(problems) from None
 
 
+def validated_config(config_model: type[BaseModel], settings: dict[str, Any]) -> BaseModel:
+    """Settings checked against a config model (ValidationFailed names each bad ``settings.<field>``)."""
+    return _validated(config_model, settings)
+
+
+def secret_values(config: BaseModel) -> list[str]:
+    """The values of a config's secret fields (for masking them in messages)."""
+    return list(_split(config)[1].values())
+
+
 def _split(config: BaseModel) -> tuple[dict[str, Any], dict[str, str]]:
     secret = secret_fields(type(config))
     plain = config.model_dump(mode="json", exclude=set(secret))

@@ -10,7 +10,7 @@ services refuse the client, whoever asks.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -43,15 +43,41 @@ def normalize_value(kind: BlockKind | str, value: str) -> str:
     return key
 
 
-def list_entries(
-    session: Session, *, actor: Actor, kind: BlockKind | None = None, limit: int = 100, offset: int = 0
-) -> list[BlocklistEntry]:
-    """Blocklist entries, newest first (admins, managers, auditors)."""
-    require_role(actor, Role.manager, Role.auditor)
-    stmt = select(BlocklistEntry).order_by(BlocklistEntry.id.desc())
+def _entries(kind: BlockKind | None, search: str) -> Select[tuple[BlocklistEntry]]:
+    stmt = select(BlocklistEntry)
     if kind is not None:
         stmt = stmt.where(BlocklistEntry.kind == kind)
+    words = " ".join(search.split()).casefold()
+    if words:
+        # values are stored normalised (lower-case e-mails and domains, E.164 phones, name keys):
+        # match the text as typed, its digits (a phone in any format) and its name key
+        digits = "".join(c for c in words if c.isdigit())
+        wanted = [BlocklistEntry.value.contains(words), BlocklistEntry.reason.contains(" ".join(search.split()))]
+        wanted += [BlocklistEntry.value.contains(digits)] if len(digits) >= 4 else []
+        wanted += [BlocklistEntry.value.contains(name_key(words))] if name_key(words) else []
+        stmt = stmt.where(or_(*wanted))
+    return stmt
+
+
+def list_entries(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: BlockKind | None = None,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[BlocklistEntry]:
+    """Blocklist entries, newest first, optionally those whose value or reason contains ``search``."""
+    require_role(actor, Role.manager, Role.auditor)
+    stmt = _entries(kind, search).order_by(BlocklistEntry.id.desc())
     return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_entries(session: Session, *, actor: Actor, kind: BlockKind | None = None, search: str = "") -> int:
+    """How many entries ``list_entries`` would page through."""
+    require_role(actor, Role.manager, Role.auditor)
+    return session.scalar(select(func.count()).select_from(_entries(kind, search).subquery())) or 0
 
 
 def add_entry(session: Session, *, actor: Actor, kind: BlockKind | str, value: str, reason: str = "") -> BlocklistEntry:

@@ -64,6 +64,8 @@ class CustomField(Base):
     choices: Mapped[list[Any]] = mapped_column(default=list)
     required: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    """An inactive field is hidden from forms and cards; its stored values are kept."""
     __table_args__ = (Index("uq_custom_field", "entity", "key", unique=True),)
 
 

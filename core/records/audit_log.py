@@ -17,7 +17,19 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
-from core.models import AuditEntry, Deal, Interaction, Organization, Person, Role, Task
+from core.models import (
+    AuditEntry,
+    ConnectorAccount,
+    CustomField,
+    Deal,
+    Interaction,
+    Organization,
+    Person,
+    Pipeline,
+    Role,
+    Task,
+    User,
+)
 from core.rights import can_see_team, require_role
 
 WITH_TEAM: dict[str, Any] = {
@@ -88,3 +100,30 @@ def entity_history(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+LINKABLE: dict[str, Any] = {
+    "organization": Organization,
+    "person": Person,
+    "user": User,
+    "connector_account": ConnectorAccount,
+    "pipeline": Pipeline,
+    "custom_field": CustomField,
+}
+
+
+def existing_records(session: Session, *, actor: Actor, entries: list[AuditEntry]) -> set[tuple[str, int]]:
+    """Which records named by these entries still exist (and, for clients, were not merged away)."""
+    require_role(actor, Role.auditor)
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        if e.entity_type in LINKABLE and e.entity_id is not None:
+            wanted.setdefault(e.entity_type, set()).add(e.entity_id)
+    found: set[tuple[str, int]] = set()
+    for entity_type, ids in wanted.items():
+        model = LINKABLE[entity_type]
+        stmt = select(model.id).where(model.id.in_(ids))
+        if hasattr(model, "merged_into_id"):
+            stmt = stmt.where(model.merged_into_id.is_(None))
+        found |= {(entity_type, i) for i in session.scalars(stmt)}
+    return found

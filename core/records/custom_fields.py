@@ -2,7 +2,8 @@
 
 ``core.clients.fields`` validates the values users give; this module keeps the definitions.
 A field's key and type are fixed once created (values already stored were checked against
-them); its labels, choices, order and whether it is required may change. Deleting a field
+them); its labels, choices, order and whether it is required may change. Deactivating a field hides
+it from forms and cards and keeps its values (activating it again shows them). Deleting a field
 also removes its values from every client, so a later field with the same key starts clean.
 """
 
@@ -23,7 +24,7 @@ from core.rights import require_role
 
 ENTITIES = {"organization": Organization, "person": Person}
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
-EDITABLE = ("label", "label_ru", "choices", "required", "position")
+EDITABLE = ("label", "label_ru", "choices", "required", "position", "active")
 
 
 def _entity(value: str) -> str:
@@ -66,7 +67,10 @@ def _choices(field_type: FieldType, choices: Any) -> list[str]:
 
 
 def _view(f: CustomField) -> dict[str, Any]:
-    return {k: getattr(f, k) for k in ("entity", "key", "type", "label", "label_ru", "choices", "required", "position")}
+    return {
+        k: getattr(f, k)
+        for k in ("entity", "key", "type", "label", "label_ru", "choices", "required", "position", "active")
+    }
 
 
 def list_fields(session: Session, *, actor: Actor, entity: str | None = None) -> list[CustomField]:
@@ -131,7 +135,7 @@ def _get(session: Session, field_id: int) -> CustomField:
 
 
 def update_field(session: Session, *, actor: Actor, field_id: int, changes: dict[str, Any]) -> CustomField:
-    """Change a field's labels, choices, order or required flag (admins); audited."""
+    """Change a field's labels, choices, order, required flag or whether it is active (admins); audited."""
     require_role(actor)
     field = _get(session, field_id)
     fixed = {"entity", "key", "type"} & set(changes)
@@ -149,6 +153,8 @@ def update_field(session: Session, *, actor: Actor, field_id: int, changes: dict
         field.required = bool(changes["required"])
     if "position" in changes:
         field.position = int(changes["position"])
+    if "active" in changes:
+        field.active = bool(changes["active"])
     delta = audit.diff(before, _view(field))
     audit.record_update(
         session,

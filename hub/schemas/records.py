@@ -69,6 +69,7 @@ class CustomFieldUpdate(Input):
     choices: list[str] = Field(default_factory=list, max_length=200)
     required: bool = False
     position: int = Field(default=0, ge=0, le=10000)
+    active: bool = True
 
 
 class CustomFieldRead(Output):
@@ -81,6 +82,7 @@ class CustomFieldRead(Output):
     choices: list[Any]
     required: bool
     position: int
+    active: bool
 
 
 class AuditEntryRead(Output):

@@ -11,7 +11,9 @@ Map of the package:
   sentences translated;
 - one module per page group: ``auth`` (login, logout, language), ``organizations``,
   ``persons`` and ``card`` (+ ``card_data``, ``mailview``, ``history``; shared bits in
-  ``clients``), ``search``, ``me``, ``admin``.
+  ``clients``), ``search``, ``me``, ``admin`` (users, teams; ``admin_fields``, ``admin_pipelines``,
+  ``admin_blocklist``, ``admin_audit``); the sync console: ``sync_console`` (accounts, runs, skipped
+  items; words in ``sync_words``) and ``sync_imap`` (the IMAP account form).
 
 A new page group is a module with ``router = web_router()``, its ``nav.add(...)`` entry and
 templates under ``templates/<area>/``, listed in ``PAGE_MODULES`` below.
@@ -37,6 +39,12 @@ PAGE_MODULES = (
     "hub.web.lists",
     "hub.web.me",
     "hub.web.admin",
+    "hub.web.admin_fields",
+    "hub.web.admin_pipelines",
+    "hub.web.admin_blocklist",
+    "hub.web.admin_audit",
+    "hub.web.sync_console",
+    "hub.web.sync_imap",
 )
 
 

@@ -1,4 +1,4 @@
-"""The user's own page: name and language, password, and personal API tokens.
+"""The user's own page: name and language, password, personal API tokens and my mailbox connection.
 
 A new token's secret is shown once, on the page that answers the POST that made it (never
 in a redirect, a cookie or a flash message), with ``Cache-Control: no-store``.
@@ -22,6 +22,7 @@ from hub.web.forms import Form, Submitted
 from hub.web.i18n import LANGUAGE_NAMES, LOCALES
 from hub.web.nav import N_, NavItem
 from hub.web.pages import LoggedInPage, Page, i18n_for, web_router
+from hub.web.sync_console import my_mailboxes
 
 router = web_router()
 nav.add(NavItem("me", "/me", N_("My profile"), icon="user", order=95, section="account"))
@@ -34,12 +35,14 @@ def _render(page: LoggedInPage, *, status: int = 200, **context: Any) -> Respons
     context.setdefault("token_form", Form.initial(page.i18n))
     context.setdefault("new_secret", "")
     tokens = core_auth.list_api_tokens(page.session, actor=page.actor)
+    mailboxes = my_mailboxes(page)
     headers = {"Cache-Control": "no-store"} if context["new_secret"] else None
     return page.render(
         "me.html",
         status=status,
         headers=headers,
         tokens=tokens,
+        mailboxes=mailboxes,
         role_label=ROLE_LABELS.get(page.actor.role, page.actor.role.value),
         language_names=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
         **context,

@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('choices', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('required', sa.Boolean(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_custom_fields'))
     )
     with op.batch_alter_table('custom_fields', schema=None) as batch_op:

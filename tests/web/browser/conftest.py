@@ -8,6 +8,7 @@ language) per test. Screenshots go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from core.db import Database
 from tests.conftest import BACKEND, PASSWORD, _pg_admin, _pg_url
@@ -51,6 +53,8 @@ class Server:
     url: str
     demo: Demo
     log: Path
+    env: dict[str, str]
+    """The server's environment: a command run with it (``crmhub sync run``) works on the same database."""
 
 
 def _free_port() -> int:
@@ -84,6 +88,7 @@ def server(template_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "CRMHUB_DATABASE_URL": url,
         "CRMHUB_DATA_DIR": str(folder / "data"),
         "CRMHUB_SECRET_KEY": "browser-test-secret-0123456789",
+        "CRMHUB_ENCRYPTION_KEYS": json.dumps([Fernet.generate_key().decode()]),  # sealed connector secrets
         "CRMHUB_RUN_WORKER": "false",
         "CRMHUB_LOG_LEVEL": "INFO",
     }
@@ -109,7 +114,7 @@ def server(template_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 log.flush()
                 raise RuntimeError("crmhub serve did not start:\n" + (folder / "server.log").read_text())
             time.sleep(0.1)
-        yield Server(base, demo, folder / "server.log")
+        yield Server(base, demo, folder / "server.log", env)
     finally:
         proc.terminate()
         try:

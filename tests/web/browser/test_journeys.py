@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import secrets
+import subprocess
+import sys
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.mail.corpus import mail
+from tests.peers.dovecot_fixtures import dovecot  # noqa: F401
 from tests.web.browser.conftest import PHONE, login, shot
 
 pytestmark = pytest.mark.browser
@@ -129,3 +134,96 @@ def test_phone_menu_and_delete_asks_first(new_page, server):
     delete.click()
     page.wait_for_url("**/organizations")
     assert "На удаление" in page.locator(".flash-success").inner_text()
+
+
+def _sales_mailbox(dovecot) -> tuple[str, str]:  # noqa: ANN001
+    """A fresh Dovecot user holding a thread with Anna of Romashka, its last message HTML with a script."""
+    user, password = f"sales{secrets.token_hex(4)}@example.test", secrets.token_urlsafe(12)
+    dovecot.add_user(user, password)
+    html = (
+        "<html><body><p>Договор подписан с нашей стороны.</p><script>alert('mail')</script>"
+        "<img src='https://tracker.example.net/open.gif' alt='pixel'></body></html>"
+    )
+    thread = [
+        mail(
+            sender="Анна Кузнецова <anna@romashka.example>",
+            to="admin@ourcompany.test",
+            subject="Договор поставки",
+            body="Анна, добрый день! Пришлите, пожалуйста, договор.",
+            msgid="contract-1@romashka.example",
+            date="Mon, 2 Mar 2026 10:00:00 +0300",
+        ),
+        mail(
+            sender="Анна Кузнецова <anna@romashka.example>",
+            to="admin@ourcompany.test",
+            subject="Re: Договор поставки",
+            body=html,
+            msgid="contract-2@romashka.example",
+            date="Mon, 2 Mar 2026 12:00:00 +0300",
+            extra="In-Reply-To: <contract-1@romashka.example>\nReferences: <contract-1@romashka.example>",
+            content_type="text/html; charset=utf-8",
+        ),
+    ]
+    dovecot.append(user, "INBOX", thread)
+    return user, password
+
+
+def test_admin_connects_a_mailbox_fixes_the_password_runs_it_and_reads_the_thread(new_page, server, dovecot):
+    user, password = _sales_mailbox(dovecot)
+    page = new_page(user="admin@ourcompany.test")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.goto("/sync")
+    page.get_by_role("link", name="Add an IMAP account").first.click()
+    page.wait_for_url("**/sync/imap/new")
+    page.wait_for_load_state("load")
+    page.fill("#f-name", "Sales mailbox")
+    page.fill("#f-host", dovecot.host)
+    page.select_option("#f-security", "plain")
+    page.fill("#f-port", str(dovecot.port))
+    page.fill("#f-username", user)
+    page.fill("#f-password", "a-wrong-password")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#test-result")).to_contain_text("The server refused the login")
+    expect(page.locator("#f-password")).to_have_value("a-wrong-password")  # only the result box changed
+    shot(page, "desktop-en-sync-test-failed")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/sync/accounts/\d+$"))
+    account_id = int(page.url.rsplit("/", 1)[1])
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator(".check-result")).to_contain_text("The server refused the login")
+    expect(page.locator(".page-head .pill")).to_have_text("Failing")
+
+    page.get_by_role("link", name="Edit settings").click()
+    page.wait_for_url(f"**/sync/accounts/{account_id}/edit")
+    assert page.locator("#f-password").input_value() == ""
+    page.fill("#f-password", password)
+    page.press("#f-password", "Enter")
+    page.wait_for_url(f"**/sync/accounts/{account_id}")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator(".check-result")).to_contain_text("Connection works.")
+    page.get_by_role("button", name="Run now").click()
+    expect(page.locator("#progress")).to_contain_text("Queued.")
+    # the browser tests' server runs without a worker: run the queued job as `crmhub sync run` does
+    subprocess.run(
+        [sys.executable, "-m", "hub.cli.main", "sync", "run", str(account_id)],
+        env=server.env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    expect(page.locator(".page-head .pill")).to_have_text("OK", timeout=30_000)  # the poll reloads the page
+    expect(page.locator("table").first).to_contain_text("OK")
+    shot(page, "desktop-en-sync-account")
+    assert password not in page.content()
+
+    page.goto(f"/organizations/{server.demo.orgs['romashka']}?tab=interactions")
+    thread = page.locator("li.tl-thread", has_text="Договор поставки")
+    expect(thread.locator(".thread-msg")).to_have_count(2)  # two messages, one conversation
+    expect(thread.locator(".tl-meta")).to_contain_text("2 messages")
+    frame = thread.locator(".thread-msg").last.frame_locator("iframe")  # the newest is open
+    frame.get_by_text("Договор подписан с нашей стороны.").wait_for()
+    assert frame.locator("script").count() == 0
+    assert frame.locator("img[src^='http']").count() == 0
+    shot(page, "desktop-en-sync-imported-thread")
+    assert dialogs == []  # nothing in the mail ran

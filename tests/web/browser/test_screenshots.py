@@ -41,6 +41,12 @@ def pages(server) -> list[tuple[str, str]]:  # noqa: ANN001
         ("admin-users", "/admin/users"),
         ("admin-user-edit", f"/admin/users/{d.users['a']}"),
         ("admin-teams", "/admin/teams"),
+        ("admin-fields", "/admin/fields"),
+        ("admin-pipelines", "/admin/pipelines"),
+        ("admin-blocklist", "/admin/blocklist"),
+        ("admin-audit", "/admin/audit"),
+        ("sync", "/sync"),
+        ("sync-imap-new", "/sync/imap/new"),
         ("not-found", "/organizations/999999"),
     ]
 
