@@ -25,7 +25,9 @@ def test_a_new_lead_gets_a_first_call_on_the_next_working_morning(world):
 
 def test_the_first_task_goes_to_the_responsible_the_creator_named(world):
     api = world.api(world.anna)
-    r = api.post(f"{API}/organizations", json={"name": "Лид для Алекса", "status": "lead", "responsible_id": world.alex.id})
+    r = api.post(
+        f"{API}/organizations", json={"name": "Лид для Алекса", "status": "lead", "responsible_id": world.alex.id}
+    )
     assert r.status_code == 201, r.text
     tasks = world.api(world.alex).get(f"{API}/tasks", params={"mine": True}).json()["items"]
     assert [t["organization_id"] for t in tasks] == [r.json()["id"]]
