@@ -11,7 +11,8 @@ Map of the package:
   sentences translated;
 - one module per page group: ``auth`` (login, logout, language), ``organizations``,
   ``persons`` and ``card`` (+ ``card_data``, ``mailview``, ``history``; shared bits in
-  ``clients``), ``search``, ``me``, ``admin``.
+  ``clients``), ``search``, ``me``, ``admin``; the daily work: ``contact_log`` (log a contact and plan the
+  next), ``myday``, ``calendar_view``, ``pipeline``, ``merge`` (shared bits in ``planning``).
 
 A new page group is a module with ``router = web_router()``, its ``nav.add(...)`` entry and
 templates under ``templates/<area>/``, listed in ``PAGE_MODULES`` below.
@@ -34,6 +35,11 @@ PAGE_MODULES = (
     "hub.web.search",
     "hub.web.organizations",
     "hub.web.persons",
+    "hub.web.contact_log",
+    "hub.web.myday",
+    "hub.web.calendar_view",
+    "hub.web.pipeline",
+    "hub.web.merge",
     "hub.web.me",
     "hub.web.admin",
 )
