@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from core.db import utcnow
 from core.models import Deal, DealStageChange, Interaction, Person, Pipeline, Role, Stage, Task, TaskStatus, Team, User
 from core.work.clock import local_date
 from core.work.tasks import create_task
+from hub.web.i18n import zone
 from tests.conftest import password_hash
 
 HTMX = {"HX-Request": "true"}
@@ -305,3 +307,17 @@ def test_merge_two_persons_keeps_every_interaction_and_the_old_address_leads_on(
     assert ivan.get(f"/persons/{anna}/merge?other={demo.persons['boris']}").status_code == 404
     r = ivan.post(f"/persons/{anna}/merge", {"other": str(demo.persons["boris"])})
     assert r.status_code == 404
+
+
+def test_the_browsers_time_zone_cookie_is_read_as_our_script_writes_it(web, db, demo):
+    assert zone("Europe%2FMoscow") == ZoneInfo("Europe/Moscow") and zone("Nowhere%2FLand") == UTC
+    ivan = web("ivan@ourcompany.test")
+    ivan.http.cookies.set("crmhub_tz", "Europe%2FMoscow")
+    r = _log(
+        ivan, f"/organizations/{demo.orgs['lutik']}/log", next_when="date", next_date="2099-03-01", next_time="10:00"
+    )
+    assert r.status_code == 303
+    with db.session() as s:
+        task = s.scalars(sa.select(Task).where(Task.organization_id == demo.orgs["lutik"])).one()
+        due = task.due_at.replace(tzinfo=UTC) if task.due_at.tzinfo is None else task.due_at
+        assert due == datetime(2099, 3, 1, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
