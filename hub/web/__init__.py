@@ -13,7 +13,9 @@ Map of the package:
   ``persons`` and ``card`` (+ ``card_data``, ``mailview``, ``history``; shared bits in
   ``clients``), ``search``, ``me``, ``admin`` (users, teams; ``admin_fields``, ``admin_pipelines``,
   ``admin_blocklist``, ``admin_audit``); the sync console: ``sync_console`` (accounts, runs, skipped
-  items; words in ``sync_words``) and ``sync_imap`` (the IMAP account form).
+  items; words in ``sync_words``) and ``sync_imap`` (the IMAP account form); the daily work:
+  ``contact_log`` (log a contact and plan the next), ``myday``, ``calendar_view``, ``pipeline``,
+  ``merge`` (shared bits in ``planning``); ``lists`` (segments and groups from the client lists).
 
 A new page group is a module with ``router = web_router()``, its ``nav.add(...)`` entry and
 templates under ``templates/<area>/``, listed in ``PAGE_MODULES`` below.
@@ -37,6 +39,11 @@ PAGE_MODULES = (
     "hub.web.organizations",
     "hub.web.persons",
     "hub.web.lists",
+    "hub.web.contact_log",
+    "hub.web.myday",
+    "hub.web.calendar_view",
+    "hub.web.pipeline",
+    "hub.web.merge",
     "hub.web.me",
     "hub.web.admin",
     "hub.web.admin_fields",

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from core.clients.fields import definitions
+from core.clients.tombstones import MergedAway
 from core.models import Organization, Person, StoredFile, Team
 from core.rights import can_see_team
 from hub.web import card_data, history, mailview
@@ -117,7 +118,11 @@ def _shared_context(page: LoggedInPage) -> dict[str, Any]:
 
 def render_card(page: LoggedInPage, *, kind: str, client_id: int, tab: str, offset: int = 0) -> Response:
     """The card of one client (NotFound, shown as the 404 page, when the user may not see it)."""
-    client = card_data.open_client(page.session, actor=page.actor, kind=kind, client_id=client_id)
+    try:
+        client = card_data.open_client(page.session, actor=page.actor, kind=kind, client_id=client_id)
+    except MergedAway as exc:
+        page.flash("info", page._("This card was merged into another one; here it is."))
+        return page.redirect(f"/{kind}s/{exc.survivor_id}")
     tabs = TABS[kind]
     if tab not in {key for key, _ in tabs}:
         tab = "main"

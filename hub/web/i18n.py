@@ -27,6 +27,7 @@ from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, dates, numbers
@@ -88,7 +89,8 @@ def negotiate(saved: str | None, cookie: str | None, accept_language: str) -> st
 
 
 def zone(name: str | None) -> tzinfo:
-    """The time zone with this IANA name, or UTC when it is missing or unknown."""
+    """The time zone with this IANA name (URL-encoded, as our script stores it), or UTC when missing or unknown."""
+    name = unquote(name) if name else name
     if name and len(name) < 64 and re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
         try:
             return ZoneInfo(name)

@@ -45,7 +45,7 @@ from hub.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LOCALES, TZ_COOKIE, I18n, 
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-HOME = "/organizations"
+HOME = "/my-day"
 
 
 class LoginRequired(HTTPException):

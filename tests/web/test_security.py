@@ -45,6 +45,15 @@ def admin_pages(demo) -> list[str]:  # noqa: ANN001
         f"/organizations/{org}/mail/{demo.mails['offer']}",
         "/organizations/999999",
         "/no/such/page",
+        "/my-day",
+        "/calendar",
+        "/calendar?view=day",
+        "/calendar?view=month",
+        "/pipeline",
+        f"/organizations/{org}/log",
+        f"/persons/{person}/log",
+        f"/persons/{person}/merge?q=Анна",
+        f"/organizations/{org}/merge?other={demo.orgs['lutik']}",
     ] + [f"/organizations/{org}{tab}" for tab in tabs]
 
 

@@ -151,31 +151,35 @@ def sessions() -> dict[str, object]:
 
 @pytest.fixture
 def new_page(browser: object, server: Server, sessions: dict[str, object]):  # noqa: ANN201
-    """A factory of pages, each in a fresh context: ``new_page(viewport=PHONE, locale="ru", user="ivan@...")``.
+    """A factory of pages, each in a fresh context: ``new_page(viewport=PHONE, locale="ru", user="ivan@...")``
+    (``timezone="Europe/Moscow"`` sets the browser's time zone).
 
     With ``user`` the page starts logged in: the user logs in through the form once per session
     and later contexts reuse that session's cookie (Argon2 makes every login cost a second).
     """
     contexts = []
 
-    def context_for(viewport: dict[str, int], locale: str, state: object = None):  # noqa: ANN202
+    def context_for(viewport: dict[str, int], locale: str, state: object = None, timezone: str | None = None):  # noqa: ANN202
         context = browser.new_context(  # type: ignore[attr-defined]
             base_url=server.url,
             viewport=viewport,
             locale=locale,
             extra_http_headers={"Accept-Language": locale},
             storage_state=state,
+            timezone_id=timezone,
         )
         context.set_default_timeout(20_000)  # a shared CI machine can be slow
         contexts.append(context)
         return context
 
-    def make(viewport: dict[str, int] = DESKTOP, locale: str = "en", user: str | None = None):  # noqa: ANN202
+    def make(  # noqa: ANN202
+        viewport: dict[str, int] = DESKTOP, locale: str = "en", user: str | None = None, timezone: str | None = None
+    ):
         if user is not None and user not in sessions:
             first = context_for(viewport, locale)
             login(first.new_page(), user)
             sessions[user] = first.storage_state()
-        return context_for(viewport, locale, sessions.get(user) if user else None).new_page()
+        return context_for(viewport, locale, sessions.get(user) if user else None, timezone).new_page()
 
     yield make
     for context in contexts:

@@ -1,4 +1,5 @@
-"""What a salesperson does in a real browser: log in, find a client by phone, open the card, add clients."""
+"""What a salesperson does in a real browser: find a client by phone, open the card, add clients, log a call
+with the next contact, work through My day and the calendar, merge duplicates, move deals on the board."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 import secrets
 import subprocess
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -227,3 +230,143 @@ def test_admin_connects_a_mailbox_fixes_the_password_runs_it_and_reads_the_threa
     assert frame.locator("img[src^='http']").count() == 0
     shot(page, "desktop-en-sync-imported-thread")
     assert dialogs == []  # nothing in the mail ran
+
+
+def test_log_a_call_plan_the_next_contact_and_find_it_in_my_day_and_the_calendar(new_page, server):
+    page = new_page(timezone="Europe/Moscow")  # the zone the day plan counts days in, whatever the machine's
+    login(page, "ivan@ourcompany.test")
+    assert page.url.endswith("/my-day")  # the home page after login
+    page.fill("#global-q", "8 (495) 123 45 67")
+    page.locator("#search-hits a.hit").first.click()
+    page.wait_for_url(f"**/organizations/{server.demo.orgs['romashka']}")
+    page.get_by_role("link", name="Log a contact").click()
+    page.wait_for_url("**/log")
+    page.wait_for_load_state("load")
+    page.select_option("#f-result", "meeting_set")
+    page.fill("#f-subject", "Договорились о демонстрации")
+    page.fill("#f-summary", "Анна ждёт показ линейки, нужен прайс.")
+    page.get_by_text("In 3 days").click()
+    in3 = page.locator('input[name=next_when][value="3days"]').get_attribute("data-date")
+    expect(page.locator("#f-next_date")).to_have_value(in3)  # the quick choice shows its day
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
+    page.fill("#f-next_date", today)
+    assert page.locator('input[name=next_when][value="date"]').is_checked()  # typing a date picks it
+    page.fill("#f-next_time", "23:59")
+    page.fill("#f-next_title", "Показ линейки Ромашке")
+    shot(page, "desktop-en-log-form-filled")
+    page.locator("#f-next_title").press("Enter")
+    page.wait_for_url(f"**/organizations/{server.demo.orgs['romashka']}")
+    expect(page.locator(".flash-success")).to_contain_text("Next contact:")
+    expect(page.locator(".summary").get_by_text("Показ линейки Ромашке")).to_be_visible()
+    expect(page.locator(".summary").get_by_text("Договорились о демонстрации")).to_be_visible()
+
+    page.locator("#sidebar").get_by_role("link", name="My day").click()
+    page.wait_for_url("**/my-day")
+    row = page.locator(".task-row", has_text="Показ линейки Ромашке")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("11:59 PM")
+    page.get_by_role("link", name="Calendar").first.click()
+    page.wait_for_url("**/calendar*")
+    event = page.locator(".cal-day.today .cal-event", has_text="Показ линейки Ромашке")
+    expect(event).to_be_visible()
+    page.get_by_role("link", name="Month").click()
+    page.wait_for_url("**view=month**")
+    page.locator(".cal-event", has_text="Показ линейки Ромашке").click()
+    page.wait_for_url(f"**/organizations/{server.demo.orgs['romashka']}")
+
+
+def test_my_day_actions_swap_their_row_without_a_reload(new_page, server):
+    page = new_page(user="ivan@ourcompany.test")
+    page.goto("/my-day")
+    row = page.locator(".task-row", has_text="Отправить договор")
+    expect(row).to_have_class(re.compile("overdue"))
+    page.evaluate("window.__marker = 1")
+    row.get_by_role("button", name="Postpone").click()
+    expect(row.locator(".task-changed")).to_contain_text("Postponed to")
+    assert page.evaluate("window.__marker") == 1  # the page was not reloaded
+
+
+def test_merge_two_persons_and_see_every_interaction_on_the_survivor(new_page, server):
+    page = new_page(user="ivan@ourcompany.test")
+    page.goto("/persons/new")
+    page.fill("#f-first_name", "Анна")
+    page.fill("#f-last_name", "Кузнецова (дубль)")
+    page.locator("#f-last_name").press("Enter")
+    page.wait_for_url(re.compile(r"/persons/\d+$"))
+    twin_url = page.url
+    page.get_by_role("link", name="Log a contact").click()
+    page.wait_for_load_state("load")
+    page.fill("#f-subject", "Звонок на старый номер")
+    page.fill("#f-summary", "Просила перезвонить на основной.")
+    page.locator("#f-subject").press("Enter")
+    page.wait_for_url(twin_url)
+
+    anna = server.demo.persons["anna"]
+    page.goto(f"/persons/{anna}")
+    page.get_by_role("link", name="Merge with…").click()
+    page.fill("#merge-q", "дубль")
+    page.locator("#merge-q").press("Enter")
+    page.locator(".pick-list a", has_text="Кузнецова (дубль)").click()
+    page.wait_for_url(re.compile(r"/merge\?other=\d+$"))
+    survivor_side = page.locator('input[name="field.last_name"][value="survivor"]')
+    expect(survivor_side).to_be_checked()
+    shot(page, "desktop-en-merge-compare")
+    page.get_by_role("button", name="Merge the cards").click()
+    page.wait_for_url(f"**/persons/{anna}?tab=interactions")
+    timeline = page.locator(".timeline")
+    expect(timeline.get_by_text("Звонок на старый номер")).to_be_visible()
+    expect(timeline.get_by_text("Первый звонок")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Анна Кузнецова")
+    page.goto(twin_url)
+    page.wait_for_url(f"**/persons/{anna}")  # the merged card's address leads to the survivor
+
+
+def test_drag_a_deal_to_the_next_stage_and_see_the_forecast_change(new_page, server):
+    page = new_page(user="ivan@ourcompany.test")
+    page.goto("/pipeline")
+    page.wait_for_load_state("load")
+    total = page.locator("#forecast-total")
+    before = total.inner_text()
+    card = page.locator(".deal-card", has_text="Поставка оборудования")
+    proposal = page.locator(".board-col", has=page.locator("h2", has_text="Proposal sent"))
+    negotiation = page.locator(".board-col", has=page.locator("h2", has_text="Negotiation"))
+    expect(proposal.locator(".deal-card", has_text="Поставка оборудования")).to_be_visible()
+    negotiation.scroll_into_view_if_needed()  # the board scrolls sideways: bring both columns into view
+    card.drag_to(negotiation.locator(".board-cards"), source_position={"x": 4, "y": 4})  # by its edge
+    expect(page.locator(".board-note")).to_contain_text("moved to Negotiation")
+    expect(negotiation.locator(".deal-card", has_text="Поставка оборудования")).to_be_visible()
+    expect(total).not_to_have_text(before)
+    assert "784,000" in negotiation.locator("[data-stage-weighted]").inner_text()
+    shot(page, "desktop-en-pipeline-after-drag")
+    # The keyboard way: the stage select on the card, then Move.
+    moved = negotiation.locator(".deal-card", has_text="Поставка оборудования")
+    moved.locator("select").select_option(label="Proposal sent")
+    moved.get_by_role("button", name="Move").click()
+    expect(proposal.locator(".deal-card", has_text="Поставка оборудования")).to_be_visible()
+    expect(total).to_have_text(before)
+
+
+def test_staff_cannot_reach_another_teams_client_by_the_calendar(new_page, server):
+    olga = new_page(user="olga@ourcompany.test")
+    beta = server.demo.orgs["beta"]
+    olga.goto(f"/organizations/{beta}/log")
+    olga.fill("#f-summary", "Обсудили тендер")
+    olga.get_by_text("Tomorrow").click()
+    olga.fill("#f-next_title", "Секретный звонок Бете")
+    olga.locator("#f-next_title").press("Enter")
+    olga.wait_for_url(f"**/organizations/{beta}")
+    olga.goto("/calendar?view=month")
+    expect(olga.locator(".cal-event", has_text="Секретный звонок Бете").first).to_be_visible()
+
+    page = new_page(user="ivan@ourcompany.test")
+    for path in (
+        "/calendar?view=week",
+        "/calendar?view=month",
+        f"/calendar?view=month&who=team:{server.demo.teams['B']}",
+    ):
+        page.goto(path)
+        assert "Секретный звонок" not in page.content() and f"/organizations/{beta}" not in page.content(), path
+    page.goto(f"/calendar?who=user:{server.demo.users['b']}")
+    assert "Секретный звонок" not in page.content()
+    page.goto(f"/organizations/{beta}/log")
+    assert page.locator("h1").inner_text() == "Page not found"

@@ -47,6 +47,15 @@ def pages(server) -> list[tuple[str, str]]:  # noqa: ANN001
         ("admin-audit", "/admin/audit"),
         ("sync", "/sync"),
         ("sync-imap-new", "/sync/imap/new"),
+        ("my-day", "/my-day"),
+        ("my-day-team", f"/my-day?who=team:{d.teams['A']}"),
+        ("calendar-week", f"/calendar?who=team:{d.teams['A']}"),
+        ("calendar-month", f"/calendar?view=month&who=team:{d.teams['A']}"),
+        ("calendar-day", f"/calendar?view=day&who=team:{d.teams['A']}"),
+        ("pipeline", "/pipeline"),
+        ("log-contact", f"/organizations/{org}/log"),
+        ("merge-pick", f"/organizations/{org}/merge?q=Лютик"),
+        ("merge-compare", f"/organizations/{org}/merge?other={d.orgs['lutik']}"),
         ("not-found", "/organizations/999999"),
     ]
 
