@@ -66,19 +66,24 @@ def test_account(session: Session, *, actor: Actor, account_id: int) -> CheckRes
     except CoreError as exc:
         result = CheckResult(ok=False, step="settings", message=exc.message)
     else:
-        try:
-            result = connector.check()
-        except ConnectorError as exc:
-            result = CheckResult(ok=False, step="check", message=exc.message)
-        except Exception as exc:  # noqa: BLE001 - a test reports every failure in words
-            result = CheckResult(ok=False, step="check", message=f"internal error: {type(exc).__name__}: {exc}")
-        finally:
-            connector.close()
-        result = CheckResult(ok=result.ok, step=result.step, message=redact(result.message))
+        result = _checked(connector, redact)
     core_accounts.record_check(
         session, actor=actor, account_id=account.id, ok=result.ok, step=result.step, message=result.message
     )
     return result
+
+
+def _checked(connector: Any, redact: Redactor) -> CheckResult:
+    """Run the connector's check, every failure told in words with the secrets masked; closes the connector."""
+    try:
+        result = connector.check()
+    except ConnectorError as exc:
+        result = CheckResult(ok=False, step="check", message=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a test reports every failure in words
+        result = CheckResult(ok=False, step="check", message=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        connector.close()
+    return CheckResult(ok=result.ok, step=result.step, message=redact(result.message))
 
 
 def check_settings(
@@ -98,16 +103,7 @@ def check_settings(
     )
     redact = Redactor(core_accounts.secret_values(config))
     session.commit()  # hold no transaction (nor SQLite's write lock) while talking to the server
-    connector = info.cls(config, context)
-    try:
-        result = connector.check()
-    except ConnectorError as exc:
-        result = CheckResult(ok=False, step="check", message=exc.message)
-    except Exception as exc:  # noqa: BLE001 - a test reports every failure in words
-        result = CheckResult(ok=False, step="check", message=f"internal error: {type(exc).__name__}: {exc}")
-    finally:
-        connector.close()
-    return CheckResult(ok=result.ok, step=result.step, message=redact(result.message))
+    return _checked(info.cls(config, context), redact)
 
 
 def run_now(session: Session, *, actor: Actor, account_id: int) -> Job:
