@@ -53,7 +53,7 @@ from core.integration import (
     PermanentError,
     TransientError,
 )
-from core.integration.apply import apply_change
+from core.integration.apply import apply_change, prepare_changes
 from core.models import AccountStatus, ConnectorAccount, Job, JobState, SyncCursor, SyncItemError, SyncRun
 from core.secrets import unseal
 from sync.lease import Heartbeat, Lease, LeaseLost, fence, released
@@ -274,7 +274,11 @@ class JobRunner:
             fence(s, self.lease, progress_done=batch.progress_done, progress_total=batch.progress_total)
             account = s.get(ConnectorAccount, self.account_id)
             assert account is not None
-            for change in batch.changes:
+            decided = self._prepare(s, account, batch.changes)
+            for index, change in enumerate(batch.changes):
+                if index in decided:  # nothing to write (e.g. mail with no client): no savepoint needed
+                    counts["applied" if decided[index].applied else "skipped"] += 1
+                    continue
                 try:
                     with s.begin_nested():
                         outcome = apply_change(s, account=account, change=change)
@@ -318,6 +322,17 @@ class JobRunner:
         p.failed += counts["failed"]
         if self.on_progress is not None:
             self.on_progress(p)
+
+    def _prepare(self, s: Session, account: ConnectorAccount, changes: list[Any]) -> dict[int, Any]:
+        """The batch's bulk look-ups; when they fail, every change is simply applied one by one."""
+        try:
+            with s.begin_nested():
+                return prepare_changes(s, account=account, changes=changes)
+        except SQLAlchemyError:
+            raise
+        except Exception:  # noqa: BLE001 - a preparer bug only costs speed: the appliers decide alone
+            log.error("preparing a batch failed:\n%s", self.redact(traceback.format_exc()))
+            return {}
 
     def _item_error(self, s: Session, stream: str, ref: str, reason: str, raw: str | None) -> None:
         s.add(

@@ -14,6 +14,13 @@ crash or a lease takeover). Appliers key their effect by the remote identity of 
 An applier raises a ``CoreError`` (or ``PermanentError``) when the item cannot be applied as
 it is; the engine rolls back the item's savepoint, records it with the reason and goes on.
 
+A record type may also register a *preparer* (``@preparer(RecordType)``): the engine calls
+``prepare_changes`` once per batch, before applying it, so the type can make its look-ups for
+the whole batch in a few queries instead of a few per item. A preparer may decide items that
+need no write at all (an e-mail with no client: most of a mailbox) and return their outcomes;
+the engine counts those without applying them. Everything else is applied one by one as
+usual, and must come out the same whether or not the preparer ran.
+
 Appliers living in other core packages register themselves with ``@applier(RecordType)``
 when their module is imported; list such modules in ``APPLIER_MODULES`` so the registry is
 complete whoever imports it first.
@@ -78,8 +85,11 @@ class NoApplier(CoreError):
 
 
 Applier = Callable[..., ApplyOutcome]
+Preparer = Callable[..., dict[int, ApplyOutcome]]
 F = TypeVar("F", bound=Applier)
+P = TypeVar("P", bound=Preparer)
 _APPLIERS: dict[type, Applier] = {}
+_PREPARERS: dict[type, Preparer] = {}
 _loaded = False
 
 
@@ -91,6 +101,34 @@ def applier(record_type: type) -> Callable[[F], F]:
         return fn
 
     return register
+
+
+def preparer(record_type: type) -> Callable[[P], P]:
+    """Register ``fn(session, *, account, changes)`` to look at a batch's ``record_type`` items at once.
+
+    ``changes`` is a list of (index in the batch, change); it returns {index: outcome} for the
+    items it decided without writing anything.
+    """
+
+    def register(fn: P) -> P:
+        _PREPARERS[record_type] = fn
+        return fn
+
+    return register
+
+
+def prepare_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> dict[int, ApplyOutcome]:
+    """Run every record type's preparer over this batch; the outcomes already decided, by index in ``changes``."""
+    _load()
+    groups: dict[Preparer, list[tuple[int, Any]]] = {}
+    for index, change in enumerate(changes):
+        fn = next((_PREPARERS[c] for c in type(change).__mro__ if c in _PREPARERS), None)
+        if fn is not None:
+            groups.setdefault(fn, []).append((index, change))
+    decided: dict[int, ApplyOutcome] = {}
+    for fn, items in groups.items():
+        decided.update(fn(session, account=account, changes=items))
+    return decided
 
 
 def _load() -> None:
