@@ -356,7 +356,9 @@ def active_jobs(session: Session, account_ids: list[int]) -> dict[int, Job]:
     """The queued or running sync job of each of these accounts (at most one each)."""
     if not account_ids:
         return {}
-    stmt = select(Job).where(Job.account_id.in_(account_ids), Job.state.in_([JobState.queued, JobState.running]))
+    stmt = select(Job).where(
+        Job.kind == "sync", Job.account_id.in_(account_ids), Job.state.in_([JobState.queued, JobState.running])
+    )
     return {j.account_id: j for j in session.scalars(stmt) if j.account_id is not None}
 
 
