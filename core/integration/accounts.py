@@ -21,7 +21,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -331,7 +331,11 @@ def record_check(session: Session, *, actor: Actor, account_id: int, ok: bool, s
 def reset_cursor(session: Session, *, actor: Actor, account_id: int, stream: str | None = None) -> int:
     """Forget where the account (or one stream) stands, so the next run reads everything again; audited."""
     account = writable_account(session, actor=actor, account_id=account_id)
-    stmt = delete(SyncCursor).where(SyncCursor.account_id == account.id)
+    stmt = (
+        update(SyncCursor)
+        .where(SyncCursor.account_id == account.id)
+        .values(cursor=None, resync_since=func.coalesce(SyncCursor.resync_since, utcnow()))
+    )  # the row stays, marked: the links of items deleted meanwhile are swept after the re-read
     if stream:
         stmt = stmt.where(SyncCursor.stream == stream)
     count = session.execute(stmt).rowcount or 0

@@ -201,11 +201,14 @@ def test_marking_a_read_message_private_later_is_reported(mailbox: Mailbox, conn
     uids = mailbox.append("INBOX", [msg(1), msg(2)])
     c = conn(mailbox)
     _, cursor = pull_all(c, "mail:INBOX")
+    before = cursor["highestmodseq"]
+    assert isinstance(before, int) and before > 0  # CONDSTORE: the cursor keeps HIGHESTMODSEQ
     with mailbox.server.imap(mailbox.user) as client:
         client.select_folder("INBOX")
         client.add_flags([uids[1]], ["$Private"])
     changes, cursor = pull_all(c, "mail:INBOX", cursor)
     assert changes == [MailMarkedPrivate("INBOX", uids[1], cursor["uidvalidity"])]
+    assert cursor["highestmodseq"] > before
     assert pull_all(c, "mail:INBOX", cursor)[0] == []
 
 
