@@ -366,6 +366,23 @@ def active_jobs(session: Session, account_ids: list[int]) -> dict[int, Job]:
     return {j.account_id: j for j in session.scalars(stmt) if j.account_id is not None}
 
 
+def watchers(session: Session, account_ids: list[int]) -> dict[int, str]:
+    """Account id -> the worker watching it now (live mode), for the accounts being watched.
+
+    A watch is a ``jobs`` row of kind ``watch`` leased by one worker (``sync.watcher``); a
+    lease run out means its worker died, and the account is not watched until another claims it.
+    """
+    if not account_ids:
+        return {}
+    stmt = select(Job.account_id, Job.lease_owner).where(
+        Job.kind == "watch",
+        Job.account_id.in_(account_ids),
+        Job.state == JobState.running,
+        Job.lease_until >= utcnow(),
+    )
+    return {account_id: owner for account_id, owner in session.execute(stmt) if account_id is not None and owner}
+
+
 def _page(session: Session, stmt: Any, limit: int, offset: int) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return list(session.scalars(stmt.limit(limit).offset(offset))), total

@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.clients.organizations import create_organization
 from core.clients.persons import create_person
 from core.db import Database
+from core.integration import accounts as core_accounts
 from core.models import ConnectorAccount, Interaction, Job, JobState, Role, SyncRun
 from sync import control
 from sync.retry import RetryPolicy
@@ -187,6 +188,8 @@ def test_stopping_the_worker_hands_the_watch_back_and_turning_live_off_ends_it(
     thread = threading.Thread(target=first.run_forever, daemon=True)
     thread.start()
     wait_for("the watch", lambda: first.watcher.watched() == [account_id])
+    with db.session() as s:
+        assert core_accounts.watchers(s, [account_id]) == {account_id: "first"}  # what a console can show
     second = Worker(db, options, name="second")
     second.watcher.refresh()  # the account is live, but the first worker holds its watch
     assert second.watcher.watched() == []
@@ -207,5 +210,6 @@ def test_stopping_the_worker_hands_the_watch_back_and_turning_live_off_ends_it(
     with db.session() as s:
         states = s.scalars(select(Job.state).where(Job.kind == WATCH, Job.account_id == account_id)).all()
         assert states == [JobState.done]
-        active = control.core_accounts.active_jobs(s, [account_id])
+        active = core_accounts.active_jobs(s, [account_id])
         assert all(job.kind == "sync" for job in active.values())
+        assert core_accounts.watchers(s, [account_id]) == {}
