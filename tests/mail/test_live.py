@@ -7,6 +7,7 @@ offer IDLE) asked the engine to run the account. Waits poll the database against
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from sync import control
 from sync.retry import RetryPolicy
 from sync.watcher import WATCH, WatchOptions
 from sync.worker import Worker, WorkerOptions
-from tests.peers.dovecot import Dovecot
+from tests.peers.dovecot import Dovecot, free_port
 from tests.peers.dovecot_fixtures import dovecot  # noqa: F401
 
 PEER_FIXTURES = (dovecot,)
@@ -213,3 +214,29 @@ def test_stopping_the_worker_hands_the_watch_back_and_turning_live_off_ends_it(
         active = core_accounts.active_jobs(s, [account_id])
         assert all(job.kind == "sync" for job in active.values())
         assert core_accounts.watchers(s, [account_id]) == {}
+
+
+@pytest.mark.peers
+def test_a_watch_whose_server_is_away_backs_off_and_stops_cleanly(
+    db: Database, dovecot: Dovecot, live_world, caplog
+) -> None:
+    account_id = live_world(dovecot)
+    with db.session(write=True) as s:  # the server moves away: nothing listens on the new port
+        control.edit_account(s, actor=SYSTEM, account_id=account_id, changes={"settings": {"port": free_port()}})
+    options = WorkerOptions(
+        lease_seconds=10,
+        poll_seconds=0.2,
+        watch=False,
+        watch_options=WatchOptions(refresh_seconds=0.3, wait_seconds=30, backoff_min=0.05, backoff_max=0.2),
+    )
+    worker = Worker(db, options, name="patient")
+    caplog.set_level(logging.WARNING, logger="crmhub.sync")
+    worker.watcher.refresh()
+    wait_for("two failed attempts", lambda: caplog.text.count(f"watch of account #{account_id} failed") >= 2)
+    assert worker.watcher.watched() == [account_id], "the watch keeps trying"
+    assert "Secret" not in caplog.text
+    worker.stop.set()
+    watcher = threading.Thread(target=worker.watcher.run_forever)
+    watcher.start()  # with stop set, it only ends every watch and waits for them
+    watcher.join(timeout=DEADLINE)
+    assert not watcher.is_alive() and worker.watcher.watched() == []
