@@ -380,6 +380,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             import pstats
 
             profiler.disable()
+            profiler.dump_stats(Path(tempfile.gettempdir()) / "crmhub-bench-imap.prof")
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -18,7 +18,9 @@ errors, the engine decides"):
 * ``AuthError``: needs re-authentication, no next run at all, an audit entry for the admins;
   it stays so until someone edits or tests the account (``core.integration.accounts``);
 * ``CursorInvalidError``: the stream's cursor is dropped and the stream read again at once,
-  at most a few times a day (``RetryPolicy.cursor_reset``), then failing;
+  at most a few times a day (``RetryPolicy.cursor_reset``), then failing; once the stream has
+  been read to its end, the links of items no pull returned since the reset (deleted remotely
+  while the cursor was stale) are removed (``core.integration.apply.stale_links``);
 * ``PermanentError`` from a whole pull: recorded against the stream, the other streams go on.
 
 A graceful stop (SIGTERM) ends the current batch, puts the job back in the queue and marks
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -53,7 +55,7 @@ from core.integration import (
     PermanentError,
     TransientError,
 )
-from core.integration.apply import apply_change
+from core.integration.apply import apply_change, prepare_changes, remove_link, stale_links
 from core.models import AccountStatus, ConnectorAccount, Job, JobState, SyncCursor, SyncItemError, SyncRun
 from core.secrets import unseal
 from sync.lease import Heartbeat, Lease, LeaseLost, fence, released
@@ -266,6 +268,7 @@ class JobRunner:
                 raise TransientError(f"{stream}: the connector asked for more without moving its cursor")
             cursor = batch.cursor
             if not batch.more:
+                self._sweep(stream)
                 return
 
     def _commit(self, stream: str, batch: Batch) -> None:
@@ -274,10 +277,14 @@ class JobRunner:
             fence(s, self.lease, progress_done=batch.progress_done, progress_total=batch.progress_total)
             account = s.get(ConnectorAccount, self.account_id)
             assert account is not None
-            for change in batch.changes:
+            decided = self._prepare(s, account, batch.changes)
+            for index, change in enumerate(batch.changes):
+                if index in decided:  # nothing to write (e.g. mail with no client): no savepoint needed
+                    counts["applied" if decided[index].applied else "skipped"] += 1
+                    continue
                 try:
                     with s.begin_nested():
-                        outcome = apply_change(s, account=account, change=change)
+                        outcome = apply_change(s, account=account, change=change, stream=stream)
                 except (CoreError, ConnectorError, IntegrityError) as exc:
                     detail = exc.detail if isinstance(exc, ConnectorError) and exc.detail else repr(change)
                     self._item_error(s, stream, _ref(change), _message(exc), detail)
@@ -319,6 +326,17 @@ class JobRunner:
         if self.on_progress is not None:
             self.on_progress(p)
 
+    def _prepare(self, s: Session, account: ConnectorAccount, changes: list[Any]) -> dict[int, Any]:
+        """The batch's bulk look-ups; when they fail, every change is simply applied one by one."""
+        try:
+            with s.begin_nested():
+                return prepare_changes(s, account=account, changes=changes)
+        except SQLAlchemyError:
+            raise
+        except Exception:  # noqa: BLE001 - a preparer bug only costs speed: the appliers decide alone
+            log.error("preparing a batch failed:\n%s", self.redact(traceback.format_exc()))
+            return {}
+
     def _item_error(self, s: Session, stream: str, ref: str, reason: str, raw: str | None) -> None:
         s.add(
             SyncItemError(
@@ -354,13 +372,53 @@ class JobRunner:
                     "crmhub stopped re-reading it: check the server, then reset the account's cursor"
                 )
             account.cursor_resets, account.cursor_resets_since = count, since
-            s.execute(delete(SyncCursor).where(SyncCursor.account_id == account.id, SyncCursor.stream == stream))
+            s.execute(
+                update(SyncCursor)
+                .where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
+                .values(cursor=None, resync_since=func.coalesce(SyncCursor.resync_since, now))
+            )
             note = f"{stream}: the server no longer knew our position ({reason}); read again from the start"
             run = s.get(SyncRun, self.run_id)
             assert run is not None
             run.error = (run.error + "\n" + note).strip()
             self.progress.notes.append(note)
         log.warning("account #%s: %s", self.account_id, note)
+
+    def _sweep(self, stream: str) -> None:
+        """After a reset stream has been read to its end: remove the links of items deleted while it was stale."""
+        with self.db.session(write=True) as s:
+            fence(s, self.lease)
+            row = s.scalars(
+                select(SyncCursor).where(SyncCursor.account_id == self.account_id, SyncCursor.stream == stream)
+            ).first()
+            if row is None or row.resync_since is None:
+                return
+            account = s.get(ConnectorAccount, self.account_id)
+            run = s.get(SyncRun, self.run_id)
+            assert account is not None and run is not None
+            removed = 0
+            for link in stale_links(s, account=account, stream=stream, since=row.resync_since):
+                ref = link.remote_id
+                try:
+                    with s.begin_nested():
+                        remove_link(s, account, link)
+                except (CoreError, IntegrityError) as exc:
+                    self._item_error(
+                        s, stream, ref, f"deleted remotely, but could not be unlinked: {_message(exc)}", None
+                    )
+                    run.failed += 1
+                    continue
+                removed += 1
+            row.resync_since = None
+            run.applied += removed
+        self.progress.applied += removed
+        if removed:
+            log.info(
+                "account #%s: %s: %d items deleted remotely while the cursor was stale",
+                self.account_id,
+                stream,
+                removed,
+            )
 
     # -- ending ------------------------------------------------------------------------------
 

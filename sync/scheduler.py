@@ -38,7 +38,11 @@ def dedupe_key(account_id: int) -> str:
 
 
 def enqueue_sync(session: Session, *, account_id: int, trigger: str, mode: str = "full") -> Job:
-    """Queue a sync job for the account unless one is queued or running; returns the active job."""
+    """Queue a sync job for the account unless one is queued or running; returns the active job.
+
+    ``trigger`` says who asked: ``schedule``, ``manual`` (run now) or ``live`` (the watcher saw a
+    change); the last two also pull a queued job's start forward to now.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
     key = dedupe_key(account_id)
@@ -61,7 +65,7 @@ def enqueue_sync(session: Session, *, account_id: int, trigger: str, mode: str =
     job = session.scalars(
         select(Job).where(Job.dedupe_key == key, Job.state.in_(ACTIVE)).execution_options(populate_existing=True)
     ).one()
-    if trigger == "manual" and job.state == JobState.queued:
+    if trigger in ("manual", "live") and job.state == JobState.queued:
         job.run_after = min(job.run_after, now)
         if job.payload.get("mode") != "full" and mode == "full":
             job.payload = {**job.payload, "mode": "full", "trigger": trigger}

@@ -7,6 +7,10 @@ Each loop turn runs the scheduler (cheap and safe to repeat), then claims one jo
 it prunes the sync log. A worker is named ``host:pid:random`` so the admin can tell from a
 job's ``lease_owner`` which process holds it.
 
+Beside the loop, a watcher thread (``sync.watcher``) keeps one waiting connection per account
+in live mode (IMAP IDLE) and queues a run of the account as soon as its server reports a
+change; ``WorkerOptions.watch`` turns it off.
+
 Stopping (``stop`` set by SIGTERM/SIGINT in ``crmhub worker``, or by the app shutting down)
 lets the current batch finish and commit, puts the job back in the queue for another worker,
 and ends the loop. A worker killed outright (SIGKILL, power loss) just stops renewing its
@@ -35,6 +39,7 @@ from sync.prune import prune
 from sync.retry import RetryPolicy
 from sync.runner import JobRunner, Progress
 from sync.scheduler import schedule_due
+from sync.watcher import Watcher, WatchOptions
 
 log = logging.getLogger("crmhub.sync")
 
@@ -49,6 +54,9 @@ class WorkerOptions:
     log_days: int | None = None
     """Keep the sync log this many days (default: the ``sync_log_days`` setting)."""
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    watch: bool = True
+    """Run a watcher beside the loop for accounts in live mode (``sync.watcher``)."""
+    watch_options: WatchOptions = field(default_factory=WatchOptions)
 
 
 def default_name() -> str:
@@ -65,6 +73,13 @@ class Worker:
         self.name = name or default_name()
         self.stop = threading.Event()
         self._last_prune = 0.0
+        self.watcher = Watcher(
+            db,
+            owner=self.name,
+            stop=self.stop,
+            lease_seconds=self.options.lease_seconds,
+            options=self.options.watch_options,
+        )
 
     def claim_job(self, job_id: int | None = None) -> Lease | None:
         """Claim the next ready sync job (or this one, if it is ready)."""
@@ -105,6 +120,10 @@ class Worker:
     def run_forever(self) -> None:
         """Loop until ``stop`` is set, sleeping ``poll_seconds`` whenever there is nothing to do."""
         log.info("worker %s started", self.name)
+        watcher = None
+        if self.options.watch:
+            watcher = threading.Thread(target=self.watcher.run_forever, name=f"watcher-{self.name}", daemon=True)
+            watcher.start()
         while not self.stop.is_set():
             worked = False
             try:
@@ -114,6 +133,8 @@ class Worker:
                 log.exception("worker %s: loop failed; trying again in %g s", self.name, self.options.poll_seconds)
             if not worked:
                 self.stop.wait(self.options.poll_seconds)
+        if watcher is not None:
+            watcher.join()
         log.info("worker %s stopped", self.name)
 
 

@@ -20,8 +20,9 @@ Choices, most of them forced by the protocol or by imapclient:
   private mail and plan batches by bytes before any body is fetched.
 * **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ,
   and ``SEARCH KEYWORD ... MODSEQ n`` finds the messages marked with a keyword since a pull.
-* **IDLE** (``wait_for_mail``) waits for new mail for a bounded time and always leaves the
-  connection in command mode; a server without IDLE is waited for and asked with NOOP.
+* **IDLE** (``wait_for_mail``) waits for new mail for a bounded time, ends early on a stop
+  event, and always leaves the connection in command mode; a server without IDLE is asked
+  with NOOP every so often instead.
 * **Secrets.** The password is kept in a ``SecretStr``, never in a repr, and masked out of every
   error message by ``classify``. Credentials that are not ASCII go through AUTHENTICATE PLAIN
   (UTF-8), which the LOGIN command cannot carry.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -358,34 +360,50 @@ class MailboxClient:
             raise classify(exc, "search", target=repr(self._folder)) from exc
         return sorted(int(u) for u in uids)
 
-    def wait_for_mail(self, seconds: float) -> bool:
-        """Wait in IMAP IDLE up to ``seconds`` for the selected folder to change; True when new mail came.
+    def wait_for_mail(self, seconds: float, stop: threading.Event | None = None, *, poll: float = 30.0) -> bool:
+        """Wait in IMAP IDLE up to ``seconds`` for new mail in the selected folder; True when it came.
 
-        Falls back to a plain wait-and-NOOP when the server has no IDLE. Either way the connection is
-        back in normal command mode on return.
+        ``stop`` ends the wait early (checked every second). A server without IDLE is asked with
+        NOOP every ``poll`` seconds instead. Either way the connection is back in normal command
+        mode on return.
         """
         client = self._require()
+        stop = stop or threading.Event()
         deadline = time.monotonic() + max(0.0, seconds)
         if not client.has_capability("IDLE"):
-            time.sleep(max(0.0, seconds))
-            try:
-                responses = client.noop()[1]
-            except Exception as exc:
-                raise classify(exc, "noop") from exc
-            return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+            return self._poll_for_mail(client, deadline, stop, poll)
         try:
             client.idle()
             arrived = False
-            while not arrived:
+            while not arrived and not stop.is_set():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                responses = client.idle_check(timeout=min(left, 30.0))
-                arrived = any(isinstance(r, tuple) and len(r) > 1 and r[1] == b"EXISTS" for r in responses)
+                arrived = _new_mail(client.idle_check(timeout=min(left, 1.0)))
             client.idle_done()
         except Exception as exc:
             raise classify(exc, "idle", target=repr(self._folder)) from exc
         return arrived
+
+    @staticmethod
+    def _poll_for_mail(client: IMAPClient, deadline: float, stop: threading.Event, poll: float) -> bool:
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if stop.wait(min(left, max(0.1, poll))):
+                return False
+            try:
+                if _new_mail(client.noop()[1]):
+                    return True
+            except Exception as exc:
+                raise classify(exc, "noop") from exc
+        return False
+
+
+def _new_mail(responses: Iterable[object]) -> bool:
+    """True when untagged responses announce messages (``n EXISTS`` or ``n RECENT``)."""
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
 
 def _int_or_none(value: object) -> int | None:

@@ -9,9 +9,9 @@ is right for nearly every mailbox; naming folders replaces that default. ``mailb
 tells personal mailboxes (the owner's mail) from shared ones (sales@, office@), where direction
 is judged by the company's domains rather than one owner's address.
 
-``idle`` keeps a run waiting in IMAP IDLE on INBOX for up to ``idle_seconds`` once everything is
-read, so new mail is logged within seconds; give such an account a short interval (10-30 s), so
-the next run, and the next wait, follows at once.
+``live`` asks the engine to watch INBOX with IMAP IDLE between runs (NOOP polling on a server
+without IDLE), so new mail is logged within seconds; the interval still runs the account now
+and then, for Sent and anything the watch missed.
 
 Validation errors hide the input (``hide_input_in_errors``), so a rejected password never comes
 back inside the error text.
@@ -50,8 +50,7 @@ class ImapConfig(BaseModel):
     private_flag: str = Field("$Private", description="mail with this keyword is never imported")
     attachment_cap_mb: int = Field(10, description="attachments above this size keep only their name")
     mailbox_type: Literal["personal", "shared"] = Field("personal", description="personal or shared")
-    idle: bool = Field(False, description="wait for new mail with IMAP IDLE between runs")
-    idle_seconds: int = Field(25, description="how long a run waits in IDLE for new mail (1-120 s)")
+    live: bool = Field(False, description="watch INBOX with IMAP IDLE, so new mail is logged within seconds")
     suggest_contacts: bool = Field(
         False, description="queue the addresses of mail that matched no client as suggested contacts"
     )
@@ -148,13 +147,6 @@ class ImapConfig(BaseModel):
     def _attachment_cap(cls, value: int) -> int:
         if not 0 <= value <= 1024:
             raise ValueError("the attachment size cap must be between 0 and 1024 MB")
-        return value
-
-    @field_validator("idle_seconds")
-    @classmethod
-    def _idle_seconds(cls, value: int) -> int:
-        if not 1 <= value <= 120:
-            raise ValueError("the IDLE wait must be between 1 and 120 seconds")
         return value
 
     @field_validator("max_message_mb")

@@ -33,14 +33,17 @@ HIGHESTMODSEQ, without reading every flag) returns a ``MailMarkedPrivate`` recor
 takes the logged copy off the client cards. Moving a logged message into the private folder
 later is not noticed: the move looks like a deletion, and deletions are not followed.
 
-Live mode (``idle``): when a pull of INBOX finds nothing left to read, it waits in IMAP IDLE
-for up to ``idle_seconds`` (once per run), and returns what arrived; the account's short
-interval starts the next run, and the next wait, at once. The engine keeps renewing the job's
-lease meanwhile, and a stop waits at most that long. A server without IDLE is polled with NOOP.
+Live mode (``live``): the engine's watcher keeps one more connection per live account, which
+waits in IMAP IDLE on INBOX (``wait_for_changes``); when the server announces new mail, the
+engine queues a run of the account at once, and the usual pull reads it. A run never waits:
+its worker is free for other accounts meanwhile. A server without IDLE is asked with NOOP every
+``LIVE_POLL`` seconds instead. Between two waits the folder's UIDNEXT is compared with the last
+one seen, so mail that came while no IDLE was running is not missed either.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -72,6 +75,9 @@ BATCH_BYTES = 32 * 1024 * 1024
 FETCH_CHUNK = 100
 """Messages per FETCH command; the responses are parsed and released chunk by chunk."""
 TIMEOUT = 60.0
+LIVE_POLL = 15.0
+"""How often a server without IDLE is asked for new mail in live mode (seconds)."""
+LIVE_FOLDER = "INBOX"
 
 
 def folder_of(stream: str) -> str:
@@ -107,7 +113,8 @@ class ImapConnector(Connector):
         self.cfg = config
         self._client: MailboxClient | None = None
         self._folders: list[str] | None = None
-        self._idled = False
+        self._watch: MailboxClient | None = None
+        self._watch_uidnext: int | None = None
 
     # ------------------------------------------------------------------ connection
 
@@ -123,10 +130,11 @@ class ImapConnector(Connector):
         return self._client
 
     def close(self) -> None:
-        """Log out; the engine calls this after every run."""
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        """Log out (both connections); the engine calls this after every run and when a watch ends."""
+        for client in (self._client, self._watch):
+            if client is not None:
+                client.close()
+        self._client = self._watch = None
 
     def _wanted_folders(self, client: MailboxClient) -> list[str]:
         if self._folders is None:
@@ -174,11 +182,6 @@ class ImapConnector(Connector):
             batch = self._first_import(client, folder, state, cur)
         if batch is None:
             batch = self._flag_changes(client, folder, state, cur)
-        if batch is None and self._should_idle(folder):
-            self._idled = True
-            if client.wait_for_mail(self.cfg.idle_seconds):
-                state = client.select(folder)
-                batch = self._new_mail(client, folder, state, cur)
         batch = batch or Batch()
         batch.cursor = cur.dump()
         batch.progress_done, batch.progress_total = cur.done, max(cur.total, cur.done)
@@ -257,8 +260,32 @@ class ImapConnector(Connector):
         hidden = [MailMarkedPrivate(folder, uid, state.uidvalidity) for uid in marked if cur.has_read(uid)]
         return Batch(changes=list(hidden), more=True) if hidden else None
 
-    def _should_idle(self, folder: str) -> bool:
-        return self.cfg.idle and not self._idled and folder.upper() == "INBOX"
+    # ------------------------------------------------------------------ live mode
+
+    def live(self) -> bool:
+        """True when the account asks for live mode and INBOX is one of its folders."""
+        return self.cfg.live and (not self.cfg.folders or LIVE_FOLDER in self.cfg.folders)
+
+    def wait_for_changes(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait in IDLE on INBOX (NOOP polling without IDLE) up to ``seconds``; True when new mail came."""
+        try:
+            if self._watch is None:
+                client = self._new_client()
+                client.connect()
+                self._watch = client
+            state = self._watch.select(LIVE_FOLDER)
+            seen, self._watch_uidnext = self._watch_uidnext, state.uidnext
+            if seen is not None and state.uidnext != seen:
+                return True  # it came between two waits
+            if not self._watch.wait_for_mail(seconds, stop, poll=LIVE_POLL):
+                return False
+            self._watch_uidnext = self._watch.select(LIVE_FOLDER).uidnext
+            return True
+        except ConnectorError:
+            watch, self._watch = self._watch, None
+            if watch is not None:
+                watch.close()
+            raise
 
     # ------------------------------------------------------------------ reading messages
 

@@ -21,7 +21,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -334,7 +334,11 @@ def record_check(session: Session, *, actor: Actor, account_id: int, ok: bool, s
 def reset_cursor(session: Session, *, actor: Actor, account_id: int, stream: str | None = None) -> int:
     """Forget where the account (or one stream) stands, so the next run reads everything again; audited."""
     account = writable_account(session, actor=actor, account_id=account_id)
-    stmt = delete(SyncCursor).where(SyncCursor.account_id == account.id)
+    stmt = (
+        update(SyncCursor)
+        .where(SyncCursor.account_id == account.id)
+        .values(cursor=None, resync_since=func.coalesce(SyncCursor.resync_since, utcnow()))
+    )  # the row stays, marked: the links of items deleted meanwhile are swept after the re-read
     if stream:
         stmt = stmt.where(SyncCursor.stream == stream)
     count = session.execute(stmt).rowcount or 0
@@ -359,8 +363,27 @@ def active_jobs(session: Session, account_ids: list[int]) -> dict[int, Job]:
     """The queued or running sync job of each of these accounts (at most one each)."""
     if not account_ids:
         return {}
-    stmt = select(Job).where(Job.account_id.in_(account_ids), Job.state.in_([JobState.queued, JobState.running]))
+    stmt = select(Job).where(
+        Job.kind == "sync", Job.account_id.in_(account_ids), Job.state.in_([JobState.queued, JobState.running])
+    )
     return {j.account_id: j for j in session.scalars(stmt) if j.account_id is not None}
+
+
+def watchers(session: Session, account_ids: list[int]) -> dict[int, str]:
+    """Account id -> the worker watching it now (live mode), for the accounts being watched.
+
+    A watch is a ``jobs`` row of kind ``watch`` leased by one worker (``sync.watcher``); a
+    lease run out means its worker died, and the account is not watched until another claims it.
+    """
+    if not account_ids:
+        return {}
+    stmt = select(Job.account_id, Job.lease_owner).where(
+        Job.kind == "watch",
+        Job.account_id.in_(account_ids),
+        Job.state == JobState.running,
+        Job.lease_until >= utcnow(),
+    )
+    return {account_id: owner for account_id, owner in session.execute(stmt) if account_id is not None and owner}
 
 
 def _page(session: Session, stmt: Any, limit: int, offset: int) -> tuple[list[Any], int]:

@@ -14,6 +14,13 @@ crash or a lease takeover). Appliers key their effect by the remote identity of 
 An applier raises a ``CoreError`` (or ``PermanentError``) when the item cannot be applied as
 it is; the engine rolls back the item's savepoint, records it with the reason and goes on.
 
+A record type may also register a *preparer* (``@preparer(RecordType)``): the engine calls
+``prepare_changes`` once per batch, before applying it, so the type can make its look-ups for
+the whole batch in a few queries instead of a few per item. A preparer may decide items that
+need no write at all (an e-mail with no client: most of a mailbox) and return their outcomes;
+the engine counts those without applying them. Everything else is applied one by one as
+usual, and must come out the same whether or not the preparer ran.
+
 Appliers living in other core packages register themselves with ``@applier(RecordType)``
 when their module is imported; list such modules in ``APPLIER_MODULES`` so the registry is
 complete whoever imports it first.
@@ -23,7 +30,9 @@ a remote item is linked to one ``Person`` by ``remote_links``. A new item create
 the account's team, or, when the person already exists (same e-mail or phone), links to that
 person instead of failing. A changed item updates the person (the remote side wins for the
 fields it carries); an unchanged version is skipped; a deleted item removes the link, and the
-person only when the account's settings say ``delete_removed_persons``.
+person only when the account's settings say ``delete_removed_persons``. Every link notes the
+stream and the time a pull last returned its item, so that after a cursor reset the engine can
+remove the links whose items were deleted while the cursor was stale (``stale_links``).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
@@ -40,6 +50,7 @@ from core import audit
 from core.actor import Actor
 from core.clients.organizations import create_organization
 from core.clients.persons import create_person, delete_person, update_person
+from core.db import utcnow
 from core.errors import Conflict, CoreError, DuplicateError
 from core.integration.records import RemoteContact
 from core.models import ConnectorAccount, Organization, Person, RemoteLink, User
@@ -49,6 +60,8 @@ APPLIER_MODULES: tuple[str, ...] = ("core.mail.store",)
 """Modules elsewhere in core whose import registers more appliers (one line per record family)."""
 
 SYNC_ACTOR = Actor.system(source="sync")
+STREAM_KEY = "crmhub.sync.stream"
+"""Where ``apply_change`` tells appliers which stream the change came from (``session.info``)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +91,11 @@ class NoApplier(CoreError):
 
 
 Applier = Callable[..., ApplyOutcome]
+Preparer = Callable[..., dict[int, ApplyOutcome]]
 F = TypeVar("F", bound=Applier)
+P = TypeVar("P", bound=Preparer)
 _APPLIERS: dict[type, Applier] = {}
+_PREPARERS: dict[type, Preparer] = {}
 _loaded = False
 
 
@@ -93,6 +109,34 @@ def applier(record_type: type) -> Callable[[F], F]:
     return register
 
 
+def preparer(record_type: type) -> Callable[[P], P]:
+    """Register ``fn(session, *, account, changes)`` to look at a batch's ``record_type`` items at once.
+
+    ``changes`` is a list of (index in the batch, change); it returns {index: outcome} for the
+    items it decided without writing anything.
+    """
+
+    def register(fn: P) -> P:
+        _PREPARERS[record_type] = fn
+        return fn
+
+    return register
+
+
+def prepare_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> dict[int, ApplyOutcome]:
+    """Run every record type's preparer over this batch; the outcomes already decided, by index in ``changes``."""
+    _load()
+    groups: dict[Preparer, list[tuple[int, Any]]] = {}
+    for index, change in enumerate(changes):
+        fn = next((_PREPARERS[c] for c in type(change).__mro__ if c in _PREPARERS), None)
+        if fn is not None:
+            groups.setdefault(fn, []).append((index, change))
+    decided: dict[int, ApplyOutcome] = {}
+    for fn, items in groups.items():
+        decided.update(fn(session, account=account, changes=items))
+    return decided
+
+
 def _load() -> None:
     global _loaded
     if not _loaded:
@@ -101,9 +145,10 @@ def _load() -> None:
         _loaded = True
 
 
-def apply_change(session: Session, *, account: ConnectorAccount, change: Any) -> ApplyOutcome:
+def apply_change(session: Session, *, account: ConnectorAccount, change: Any, stream: str = "") -> ApplyOutcome:
     """Apply one change record of this account to the CRM (idempotent); raises CoreError when it cannot."""
     _load()
+    session.info[STREAM_KEY] = stream
     for cls in type(change).__mro__:
         fn = _APPLIERS.get(cls)
         if fn is not None:
@@ -177,7 +222,14 @@ def _create_or_match(session: Session, account: ConnectorAccount, change: Remote
         return person, False
 
 
-def _remove(session: Session, account: ConnectorAccount, link: RemoteLink | None) -> ApplyOutcome:
+def _seen(session: Session, link: RemoteLink) -> None:
+    """Note that a pull returned the link's item just now, from the stream being applied."""
+    link.stream = session.info.get(STREAM_KEY, "") or link.stream
+    link.seen_at = utcnow()
+
+
+def remove_link(session: Session, account: ConnectorAccount, link: RemoteLink | None) -> ApplyOutcome:
+    """The remote item is gone: drop its link, and its person when the account says so (audited either way)."""
     if link is None:
         return ApplyOutcome.skipped("deleted remotely, and never linked here")
     entity_type, entity_id = link.entity_type, link.entity_id
@@ -203,13 +255,14 @@ def apply_remote_contact(session: Session, *, account: ConnectorAccount, change:
     """Create, update, link or unlink the person a remote contact stands for (idempotent by remote id)."""
     link = _link_of(session, account.id, change.remote_id)
     if change.deleted:
-        return _remove(session, account, link)
+        return remove_link(session, account, link)
     person = session.get(Person, link.entity_id) if link is not None and link.entity_type == "person" else None
     if link is not None and person is None:
         session.delete(link)
         session.flush()
         link = None
     if link is not None and person is not None:
+        _seen(session, link)
         if change.remote_version is not None and link.remote_version == change.remote_version:
             return ApplyOutcome.skipped("unchanged", "person", person.id)
         _update(session, account, person, change)
@@ -244,7 +297,24 @@ def apply_remote_contact(session: Session, *, account: ConnectorAccount, change:
             entity_id=person.id,
             remote_id=change.remote_id,
             remote_version=change.remote_version,
+            stream=session.info.get(STREAM_KEY, ""),
+            seen_at=utcnow(),
         )
     )
     session.flush()
     return ApplyOutcome.done("person", person.id)
+
+
+def stale_links(session: Session, *, account: ConnectorAccount, stream: str, since: datetime) -> list[RemoteLink]:
+    """The links of this stream that no pull has returned since ``since``: items deleted remotely meanwhile.
+
+    After a cursor reset the stream is read again from the start, and every item still there is
+    seen again; what was deleted while our cursor was stale never comes back as a deletion, so
+    the engine removes these (``remove_link``) once the stream has been read to its end.
+    """
+    stmt = select(RemoteLink).where(
+        RemoteLink.account_id == account.id,
+        RemoteLink.stream == stream,
+        or_(RemoteLink.seen_at.is_(None), RemoteLink.seen_at < since),
+    )
+    return list(session.scalars(stmt.order_by(RemoteLink.id)))

@@ -13,6 +13,10 @@ account and knows nothing of our database, our workers or our schedule:
   cursor, so a large first import goes batch by batch and resumes where it stopped.
 * ``push(operation)`` makes one outbound change, idempotent by ``operation.key``: pushing
   the same operation twice has no second effect.
+* Live mode, optional: a connector whose account asks for it (``live()`` True) can wait for the
+  server to report a change (``wait_for_changes``, e.g. IMAP IDLE) on a connection of its own.
+  It only *says* that something changed; the engine then runs the account through its usual
+  queue, so leases and one run per account still hold, and the pull reads the change.
 
 Change records are plain data classes defined in ``core`` (for example
 ``core.mail.MailMessage``); ``core`` knows how to apply each of them to the CRM.
@@ -21,6 +25,7 @@ Change records are plain data classes defined in ``core`` (for example
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -120,6 +125,18 @@ class Connector(abc.ABC):
     def push(self, operation: PushOperation) -> PushResult:
         """Make one outbound change, idempotent by ``operation.key``."""
         raise NotImplementedError(f"{self.kind} connector does not push")
+
+    def live(self) -> bool:
+        """True when this account asks to be watched between runs (live mode) and the connector can do it."""
+        return False
+
+    def wait_for_changes(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait up to ``seconds`` (less once ``stop`` is set) for the server to report a change; True if it did.
+
+        Runs on a connection of its own, in a thread of its own; ``close()`` ends it. Raises the
+        usual connector errors (``TransientError`` when the connection drops, ``AuthError``...).
+        """
+        raise NotImplementedError(f"{self.kind} connector has no live mode")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the engine calls it after every run."""

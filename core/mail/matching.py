@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.mail.records import MailAddress
@@ -58,16 +58,18 @@ def external_addresses(
     return out
 
 
+_BLOCKED = select(BlocklistEntry.kind, BlocklistEntry.value).where(
+    or_(
+        (BlocklistEntry.kind == BlockKind.email) & BlocklistEntry.value.in_(bindparam("emails", expanding=True)),
+        (BlocklistEntry.kind == BlockKind.domain) & BlocklistEntry.value.in_(bindparam("domains", expanding=True)),
+    )
+)
+"""Built once, with expanding parameters, so SQLAlchemy compiles it once (it runs for every message logged)."""
+
+
 def _blocked(session: Session, emails: list[str]) -> set[str]:
-    domains = {domain_of(e) for e in emails}
-    rows = session.execute(
-        select(BlocklistEntry.kind, BlocklistEntry.value).where(
-            or_(
-                (BlocklistEntry.kind == BlockKind.email) & BlocklistEntry.value.in_(emails),
-                (BlocklistEntry.kind == BlockKind.domain) & BlocklistEntry.value.in_(domains),
-            )
-        )
-    ).all()
+    domains = sorted({domain_of(e) for e in emails})
+    rows = session.execute(_BLOCKED, {"emails": emails, "domains": domains}).all()
     blocked_emails = {v for k, v in rows if k == BlockKind.email}
     blocked_domains = {v for k, v in rows if k == BlockKind.domain}
     return {e for e in emails if e in blocked_emails or domain_of(e) in blocked_domains}
@@ -88,12 +90,10 @@ def match_clients(
     emails = [e for e in emails if e not in _blocked(session, emails)]
     if not emails:
         return []
-    points = session.scalars(
-        select(ContactPoint).where(ContactPoint.kind == PointKind.email, ContactPoint.value.in_(emails))
-    ).all()
-    by_email: dict[str, list[ContactPoint]] = {}
-    for p in points:
-        by_email.setdefault(p.value, []).append(p)
+    by_email: dict[str, list[PointOwner]] = {}
+    for owner in owners_of(session, PointKind.email, emails):
+        by_email.setdefault(owner.value, []).append(owner)
+    primary = _primary_orgs(session, {o.person_id for owners in by_email.values() for o in owners if o.person_id})
 
     matches: list[ClientMatch] = []
     seen_orgs: set[int] = set()
@@ -104,47 +104,89 @@ def match_clients(
         if not owners:
             unmatched.append(email)
             continue
-        for p in owners:
-            if p.person_id is not None and p.person_id not in seen_persons:
-                person = session.get(Person, p.person_id)
-                if person is None or person.merged_into_id is not None:
-                    continue
-                seen_persons.add(person.id)
-                org_id = _primary_org(session, person.id)
+        for o in owners:
+            if o.person_id is not None and o.person_id not in seen_persons:
+                seen_persons.add(o.person_id)
+                org_id = primary.get(o.person_id)
                 if org_id is not None:
                     seen_orgs.add(org_id)
-                matches.append(ClientMatch(org_id, person.id, person.team_id, email))
-            elif p.organization_id is not None and p.organization_id not in seen_orgs:
-                org = session.get(Organization, p.organization_id)
-                if org is None or org.merged_into_id is not None:
-                    continue
-                seen_orgs.add(org.id)
-                matches.append(ClientMatch(org.id, None, org.team_id, email))
+                matches.append(ClientMatch(org_id, o.person_id, o.team_id, email))
+            elif o.organization_id is not None and o.person_id is None and o.organization_id not in seen_orgs:
+                seen_orgs.add(o.organization_id)
+                matches.append(ClientMatch(o.organization_id, None, o.team_id, email))
     if match_by_domain and unmatched:
         domains = {domain_of(e): e for e in unmatched if domain_of(e) not in PUBLIC_MAIL_DOMAINS}
         if domains:
-            rows = session.scalars(
-                select(ContactPoint).where(ContactPoint.kind == PointKind.domain, ContactPoint.value.in_(domains))
-            ).all()
-            for p in rows:
-                if p.organization_id is None or p.organization_id in seen_orgs:
+            for o in owners_of(session, PointKind.domain, list(domains)):
+                if o.organization_id is None or o.person_id is not None or o.organization_id in seen_orgs:
                     continue
-                org = session.get(Organization, p.organization_id)
-                if org is None or org.merged_into_id is not None:
-                    continue
-                seen_orgs.add(org.id)
-                matches.append(ClientMatch(org.id, None, org.team_id, domains[p.value]))
+                seen_orgs.add(o.organization_id)
+                matches.append(ClientMatch(o.organization_id, None, o.team_id, domains[o.value]))
     return matches
 
 
-def _primary_org(session: Session, person_id: int) -> int | None:
-    stmt = (
-        select(Employment.organization_id)
-        .where(Employment.person_id == person_id, Employment.ended_on.is_(None))
-        .order_by(Employment.is_primary.desc(), Employment.id)
-        .limit(1)
+@dataclass(frozen=True)
+class PointOwner:
+    """A live client owning a contact point: a person or an organization, and its team."""
+
+    value: str
+    person_id: int | None
+    organization_id: int | None
+    team_id: int
+
+
+_PERSON = Person.__table__
+_ORG = Organization.__table__
+_POINT = ContactPoint.__table__
+
+
+def owners_of(session: Session, kind: PointKind, values: list[str]) -> list[PointOwner]:
+    """The live (not merged) persons and organizations owning these points; plain rows, no ORM objects.
+
+    Loading ``Person`` objects pulled their tags, points and employments along for every message.
+    """
+    if not values:
+        return []
+    rows = session.execute(_OWNERS, {"kind": kind.value, "values": list(values)})
+    return [PointOwner(*row) for row in rows]
+
+
+_OWNERS = (
+    select(
+        _POINT.c.value,
+        _POINT.c.person_id,
+        _POINT.c.organization_id,
+        func.coalesce(_PERSON.c.team_id, _ORG.c.team_id),
     )
-    return session.scalar(stmt)
+    .select_from(_POINT.outerjoin(_PERSON, _PERSON.c.id == _POINT.c.person_id))
+    .outerjoin(_ORG, _ORG.c.id == _POINT.c.organization_id)
+    .where(
+        _POINT.c.kind == bindparam("kind"),
+        _POINT.c.value.in_(bindparam("values", expanding=True)),
+        or_(
+            and_(_PERSON.c.id.is_not(None), _PERSON.c.merged_into_id.is_(None)),
+            and_(_ORG.c.id.is_not(None), _ORG.c.merged_into_id.is_(None)),
+        ),
+    )
+    .order_by(_POINT.c.id)
+)
+
+
+_PRIMARY = (
+    select(Employment.person_id, Employment.organization_id)
+    .where(Employment.person_id.in_(bindparam("ids", expanding=True)), Employment.ended_on.is_(None))
+    .order_by(Employment.person_id, Employment.is_primary.desc(), Employment.id)
+)
+
+
+def _primary_orgs(session: Session, person_ids: set[int]) -> dict[int, int]:
+    """Person id -> the organization each primarily works for now (one query for all)."""
+    if not person_ids:
+        return {}
+    out: dict[int, int] = {}
+    for person_id, org_id in session.execute(_PRIMARY, {"ids": sorted(person_ids)}):
+        out.setdefault(person_id, org_id)
+    return out
 
 
 def is_outgoing(sender: Iterable[MailAddress], *, own_addresses: set[str], internal_domains: set[str]) -> bool:

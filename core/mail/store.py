@@ -47,9 +47,9 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.db import utcnow
 from core.errors import CoreError
-from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier
+from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier, preparer
 from core.integration.errors import PermanentError
-from core.mail.matching import _blocked, domain_of, external_addresses, is_outgoing, match_clients
+from core.mail.matching import _blocked, domain_of, external_addresses, is_outgoing, match_clients, owners_of
 from core.mail.records import MailAddress, MailMessage
 from core.mail.suggestions import note_unmatched
 from core.models import (
@@ -70,6 +70,8 @@ from core.records.files import delete_rows, store_bytes
 from core.work.interactions import delete_interaction, record_external_interaction
 
 BODY_MAX = 1_000_000
+INTERNAL = "internal mail: no external address"
+UNMATCHED = "no client matched"
 ANCESTORS_MAX = 100
 
 
@@ -128,6 +130,57 @@ def apply_mail(session: Session, *, account: ConnectorAccount, change: MailMessa
         raise PermanentError(f"{where}: {exc.message}", item_ref=where, detail=_summary(change)) from exc
 
 
+@preparer(MailMessage)
+def prepare_mail(
+    session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]
+) -> dict[int, ApplyOutcome]:
+    """Look up every address of the batch in one query; decide at once the mail that can match no client."""
+    us = _us(session, account)
+    decided: dict[int, ApplyOutcome] = {}
+    wanted: dict[int, list[str]] = {}
+    for index, change in changes:
+        external = external_addresses(change.all_addresses(), own_addresses=us.own, internal_domains=us.internal)
+        if not external:
+            decided[index] = ApplyOutcome.skipped(INTERNAL)
+            continue
+        wanted[index] = _point_values(external, us.by_domain)
+    known = _known_points(session)
+    unknown = sorted({v for values in wanted.values() for v in values if v not in known})
+    for start in range(0, len(unknown), 500):
+        chunk = unknown[start : start + 500]
+        found = set(session.connection().execute(_CLIENT_POINTS, {"values": chunk}).scalars())
+        known.update({v: v in found for v in chunk})
+    quiet = not (us.suggest and us.owner_id is not None)  # with suggestions, unmatched mail still writes
+    hits: set[str] = set()
+    for index, values in wanted.items():
+        found = [v for v in values if known[v]]
+        hits.update(found)
+        if not found and quiet:
+            decided[index] = ApplyOutcome.skipped(UNMATCHED)
+    _preload_clients(session, hits)
+    return decided
+
+
+def _preload_clients(session: Session, values: set[str]) -> None:
+    """Load the clients the batch will be logged on in a few queries, and keep them for the batch.
+
+    Logging an interaction loads its person or organization (with tags, points, employments);
+    one by one that was most of the import's time.
+    """
+    if not values:
+        return
+    emails = sorted(v for v in values if "@" in v)
+    domains = sorted(v for v in values if "@" not in v)
+    owners = owners_of(session, PointKind.email, emails) + owners_of(session, PointKind.domain, domains)
+    persons = {o.person_id for o in owners if o.person_id is not None}
+    orgs = {o.organization_id for o in owners if o.organization_id is not None}
+    _keep_clients_loaded(session)
+    for model, ids in ((Person, persons), (Organization, orgs)):
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), 500):
+            session.scalars(select(model).where(model.id.in_(wanted[start : start + 500]))).all()
+
+
 def _summary(change: MailMessage) -> str:
     people = ", ".join(a.email for a in change.all_addresses()[:10])
     return f"Message-ID {change.message_id}; subject {change.subject[:200]!r}; {people}"
@@ -136,7 +189,7 @@ def _summary(change: MailMessage) -> str:
 def _apply(session: Session, account: ConnectorAccount, change: MailMessage, us: _Us) -> ApplyOutcome:
     external = external_addresses(change.all_addresses(), own_addresses=us.own, internal_domains=us.internal)
     if not external:
-        return ApplyOutcome.skipped("internal mail: no external address")
+        return ApplyOutcome.skipped(INTERNAL)
     matches = []
     if _could_match(session, external, us.by_domain):
         _keep_clients_loaded(session)
@@ -150,7 +203,7 @@ def _apply(session: Session, account: ConnectorAccount, change: MailMessage, us:
     if not matches:
         if us.suggest and us.owner_id is not None:
             _suggest(session, us.owner_id, change, external)
-        return ApplyOutcome.skipped("no client matched")
+        return ApplyOutcome.skipped(UNMATCHED)
     mail_id, message_id, created = _stored(session, change)
     _sighting(session, account, change, mail_id, created)
     outgoing = is_outgoing(change.from_, own_addresses=us.own, internal_domains=us.internal)
@@ -191,16 +244,32 @@ _CLIENT_POINT = (
 )
 """A Core statement (no ORM on the way): it runs for nearly every message of a mailbox."""
 
+_CLIENT_POINTS = select(ContactPoint.__table__.c.value).where(
+    ContactPoint.__table__.c.kind.in_([PointKind.email.value, PointKind.domain.value]),
+    ContactPoint.__table__.c.value.in_(bindparam("values", expanding=True)),
+)
+"""Which of these addresses and domains are any client's (the batch's look-up, ``prepare_mail``)."""
+
+
+def _point_values(emails: list[str], by_domain: bool) -> list[str]:
+    """The values a message can match by: its external addresses and, matching by domain, their domains."""
+    if not by_domain:
+        return list(emails)
+    return list(emails) + sorted({domain_of(e) for e in emails} - PUBLIC_MAIL_DOMAINS)
+
+
+def _known_points(session: Session) -> dict[str, bool]:
+    """Value -> whether it is any client's, as far as this session (one batch) has asked."""
+    return session.info.setdefault("crmhub.mail.points", {})
+
 
 def _could_match(session: Session, emails: list[str], by_domain: bool) -> bool:
     """False when no address (nor, matching by domain, its domain) is any client's: nothing can match.
 
     Answers are kept for the session (one batch), where the same correspondents come back often.
     """
-    known: dict[str, bool] = session.info.setdefault("crmhub.mail.points", {})
-    values = list(emails)
-    if by_domain:
-        values += sorted({domain_of(e) for e in emails} - PUBLIC_MAIL_DOMAINS)
+    known = _known_points(session)
+    values = _point_values(emails, by_domain)
     if any(known.get(v) for v in values):
         return True
     unknown = [v for v in values if v not in known]
@@ -264,14 +333,40 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_FIND_MAIL = select(MailMessageRow.id).where(MailMessageRow.message_id == bindparam("message_id"))
+
+
+def _statement(session: Session, name: str) -> Any:
+    """The INSERT ... ON CONFLICT DO NOTHING of stored mail or of a sighting, built once per dialect.
+
+    Built once and given its values at execution, so SQLAlchemy compiles it once, not per message.
+    """
+    dialect = session.get_bind().dialect.name
+    key = (dialect, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        insert = _insert(session)
+        if name == "mail":
+            stmt = insert(MailMessageRow).on_conflict_do_nothing(index_elements=["message_id"])
+            stmt = stmt.returning(MailMessageRow.id)
+        else:
+            index = ["account_id", "folder", "uidvalidity", "uid"]
+            stmt = insert(MailSighting).on_conflict_do_nothing(index_elements=index)
+        _STATEMENTS[key] = stmt
+    return stmt
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
 def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
     """The stored copy of the message (id, Message-ID): found by Message-ID, or made now; True when made.
 
     ``INSERT ... ON CONFLICT DO NOTHING``: a second mailbox storing the same message at the same
     moment makes no second row and no error; the loser reads the winner's row.
     """
-    find = select(MailMessageRow.id).where(MailMessageRow.message_id == change.message_id)
-    found = session.scalar(find)
+    find = {"message_id": change.message_id}
+    found = session.execute(_FIND_MAIL, find).scalar()
     if found is not None:
         return found, change.message_id, False
     thread = _thread_key(session, change)
@@ -289,10 +384,9 @@ def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
         "problems": list(change.problems),
         "created_at": utcnow(),
     }
-    stmt = _insert(session)(MailMessageRow).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
-    made = session.execute(stmt.returning(MailMessageRow.id)).scalar()
+    made = session.execute(_statement(session, "mail"), values).scalar()
     if made is None:  # another mailbox stored it a moment ago
-        return session.scalar(find), change.message_id, False  # type: ignore[return-value]
+        return session.execute(_FIND_MAIL, find).scalar(), change.message_id, False  # type: ignore[return-value]
     if thread != change.message_id:  # replies read before this message join its thread
         session.execute(
             update(MailMessageRow)
@@ -315,8 +409,7 @@ def _sighting(session: Session, account: ConnectorAccount, change: MailMessage, 
         "seen_at": utcnow(),
     }
     if change.uidvalidity is not None:
-        index = ["account_id", "folder", "uidvalidity", "uid"]
-        session.execute(_insert(session)(MailSighting).values(**values).on_conflict_do_nothing(index_elements=index))
+        session.execute(_statement(session, "sighting"), values)
         return
     found = None
     if not new:

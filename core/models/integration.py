@@ -126,6 +126,9 @@ class SyncCursor(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("connector_accounts.id", ondelete="CASCADE"))
     stream: Mapped[str] = mapped_column(String(200))
     cursor: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    resync_since: Mapped[datetime | None] = mapped_column(default=None)
+    """Set when the cursor was reset: links of this stream not seen again since then are swept once the
+    stream has been read to its end (the remote side deleted those items while our cursor was stale)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     __table_args__ = (Index("uq_sync_cursor", "account_id", "stream", unique=True),)
 
@@ -242,6 +245,10 @@ class RemoteLink(Base):
     entity_id: Mapped[int]
     remote_id: Mapped[str] = mapped_column(String(500))
     remote_version: Mapped[str | None] = mapped_column(String(200))
+    stream: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The stream the item was last read from ('' for links made before streams were recorded)."""
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When a pull last returned the item (changed or not); the sweep after a cursor reset reads it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     __table_args__ = (

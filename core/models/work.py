@@ -75,7 +75,6 @@ class Interaction(Base):
     kind: Mapped[InteractionKind] = relationship(lazy="joined")
     result: Mapped[InteractionResult | None] = relationship(lazy="joined")
     __table_args__ = (
-        Index("uq_interaction_mail_client", "mail_id", "organization_id", "person_id", unique=True),
         Index("ix_interactions_external", "source", "external_id"),
         CheckConstraint("organization_id IS NOT NULL OR person_id IS NOT NULL", name="has_client"),
     )

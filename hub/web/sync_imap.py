@@ -36,7 +36,7 @@ MAILBOX_TYPES = (
     ("personal", N_("Personal: the owner's own mail")),
     ("shared", N_("Shared: a common mailbox such as sales@")),
 )
-FIELDS = ("host", "port", "security", "username", "password", "folders", "match_by_domain", "mailbox_type")
+FIELDS = ("host", "port", "security", "username", "password", "folders", "match_by_domain", "live", "mailbox_type")
 CONFIG_MESSAGES = (
     N_("the server name is not a valid international domain name"),
     N_("the server name is empty"),
@@ -102,6 +102,7 @@ def _read(page: LoggedInPage, data: Submitted, *, editing: bool) -> tuple[Form, 
         "username": username,
         "folders": folders,
         "match_by_domain": form.checked("match_by_domain"),
+        "live": form.checked("live"),
         "mailbox_type": mailbox_type,
     }
     if password:
@@ -145,6 +146,7 @@ def new_account(page: Page) -> Response:
         port="993",
         username=page.user.email if mine else "",
         match_by_domain=True,
+        live=True,
         mailbox_type="personal",
         owner_id=page.user.id if mine else "",
         team_id=next(iter(sorted(page.actor.team_ids)), "") if mine else "",
@@ -213,6 +215,7 @@ def edit_account(page: Page, account_id: int) -> Response:
         username=settings.get("username", ""),
         folders="\n".join(settings.get("folders") or []),
         match_by_domain=bool(settings.get("match_by_domain", True)),
+        live=bool(settings.get("live", False)),
         mailbox_type=settings.get("mailbox_type", "personal"),
         owner_id=account.owner_id or "",
         team_id=account.team_id or "",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import NotFound
-from core.integration.apply import apply_change
+from core.integration.apply import apply_change, prepare_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
 from core.mail.store import MailMarkedPrivate
 from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
@@ -252,3 +252,45 @@ def test_mail_of_a_shared_mailbox_is_attributed_to_nobody(db, setup):
     with db.session() as s:
         authors = dict(s.execute(select(Interaction.external_id, Interaction.author_id)).all())
     assert authors == {"sh1": None, "own1": setup["anna"].id}
+
+
+def test_mail_logged_on_a_company_alone_is_logged_once_too(db, setup):
+    """No person: the interaction's person_id is NULL, and its import key still makes it unique."""
+    c = setup["clients"]
+    first = message("d9", sender="someone@acme.test", to=[ANNA])
+    assert apply(db, setup["account"], first).applied
+    renumbered = message("d9", sender="someone@acme.test", to=[ANNA], uid=5)
+    renumbered.uidvalidity = 9
+    assert apply(db, setup["account"], renumbered).reason == "already logged"
+    assert apply(db, setup["shared"], message("d9", sender="someone@acme.test", to=[ANNA], uid=6)).reason == (
+        "already logged"
+    )
+    assert interactions(db) == [("email_in", c.acme, None, "About d9", True)]
+
+
+def test_the_batch_preparer_decides_exactly_what_the_applier_would_skip(db, setup):
+    batch = [
+        message("p1", sender="ivan@acme.test", to=[ANNA]),  # a client: left to the applier
+        message("p2", sender="boris@ourcompany.test", to=[ANNA]),  # internal
+        message("p3", sender="stranger@gmail.com", to=[ANNA]),  # no client
+        message("p4", sender="someone@acme.test", to=[ANNA]),  # a client by domain
+    ]
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["account"])
+        account.settings = {"username": ANNA}  # no suggestions: unmatched mail writes nothing
+        decided = prepare_changes(s, account=account, changes=batch)
+        assert {i: o.reason for i, o in decided.items()} == {
+            1: "internal mail: no external address",
+            2: "no client matched",
+        }
+        for index, change in enumerate(batch):
+            with s.begin_nested():
+                outcome = apply_change(s, account=account, change=change)
+            assert (index in decided) == (not outcome.applied)
+            if index in decided:
+                assert outcome.reason == decided[index].reason
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["account"])
+        account.settings = {"username": ANNA, "suggest_contacts": True}  # unmatched mail feeds Anna's suggestions
+        decided = prepare_changes(s, account=account, changes=batch)
+        assert list(decided) == [1]

@@ -59,7 +59,9 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, *, capability: str | None = None) -> None:
+        """``capability`` replaces what the server announces after login (e.g. a list without IDLE)."""
+        self.capability = capability
         self.instance_name = f"crmhub-test-{uuid.uuid4().hex[:10]}"
         self.dir = Path(tempfile.mkdtemp(prefix="crmhub-dovecot-"))
         self.port = 0
@@ -222,7 +224,7 @@ namespace inbox {{
   inbox = yes
   separator = /
 {mailboxes}}}
-service imap-login {{
+{self._protocol_block()}service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
@@ -247,6 +249,11 @@ service stats {{
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(config)
         tmp.replace(self.config_path)
+
+    def _protocol_block(self) -> str:
+        if self.capability is None:
+            return ""
+        return f"protocol imap {{\n  imap_capability = {self.capability}\n}}\n"
 
     # ------------------------------------------------------------------ users and mail
 

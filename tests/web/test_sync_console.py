@@ -135,6 +135,10 @@ def test_staff_see_only_their_own_accounts_and_add_one_for_themselves(web, db, d
     mine = account_named(db, "Ivan's mail")
     shared = account_named(db, "Shared sales")
     assert mine.owner_id == demo.users["a"] and mine.team_id == demo.teams["A"]  # no other owner possible
+    assert mine.settings["live"] is False  # the form's box was not ticked
+    assert "at each run" in ivan.get(f"/sync/accounts/{mine.id}").text
+    live = ivan.post("/sync/imap/new", {**form_for(mailbox, name="Ivan live"), "live": "1"})
+    assert live.status_code == 303 and account_named(db, "Ivan live").settings["live"] is True
     listing = ivan.get("/sync").text
     assert "Ivan&#39;s mail" in listing and "Shared sales" not in listing
     assert ivan.get(f"/sync/accounts/{shared.id}").status_code == 404

@@ -436,6 +436,8 @@ def upgrade() -> None:
     sa.Column('entity_id', sa.Integer(), nullable=False),
     sa.Column('remote_id', sa.String(length=500), nullable=False),
     sa.Column('remote_version', sa.String(length=200), nullable=True),
+    sa.Column('stream', sa.String(length=200), server_default='', nullable=False),
+    sa.Column('seen_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['connector_accounts.id'], name=op.f('fk_remote_links_account_id_connector_accounts'), ondelete='CASCADE'),
@@ -468,6 +470,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('stream', sa.String(length=200), nullable=False),
     sa.Column('cursor', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('resync_since', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['connector_accounts.id'], name=op.f('fk_sync_cursors_account_id_connector_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_cursors'))
@@ -671,7 +674,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_interactions_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interactions_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interactions_team_id'), ['team_id'], unique=False)
-        batch_op.create_index('uq_interaction_mail_client', ['mail_id', 'organization_id', 'person_id'], unique=True)
 
     op.create_table('sync_item_errors',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -788,7 +790,6 @@ def downgrade() -> None:
 
     op.drop_table('sync_item_errors')
     with op.batch_alter_table('interactions', schema=None) as batch_op:
-        batch_op.drop_index('uq_interaction_mail_client')
         batch_op.drop_index(batch_op.f('ix_interactions_team_id'))
         batch_op.drop_index(batch_op.f('ix_interactions_person_id'))
         batch_op.drop_index(batch_op.f('ix_interactions_organization_id'))
