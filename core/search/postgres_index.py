@@ -69,9 +69,10 @@ class _Sql:
     def starts(self, column: str, choice: str, *, indexed: bool = True) -> str:
         """A padded choice on a B-tree column: `` x `` is the word, `` x`` starts the word or value.
 
-        ``indexed=False`` tests an expression no index has (``word || ''``): for a lookup among one
-        client's words, where the (id) index must be used; the word index would walk the whole
-        range of the word for every client (PostgreSQL turns even a plain LIKE into that range).
+        ``indexed=False`` tests an expression no index has (``word || ''``): for a prefix looked up
+        among one client's words, where the (id) index must be used; the word index would walk the
+        whole range of the prefix for every client (PostgreSQL turns even a plain LIKE into that
+        range). A whole word is better asked indexed: (word, id) is then one probe.
         """
         word = choice.strip() if column.endswith(".word") else choice
         subject = f'{column} COLLATE "C"' if indexed else f"({column} || '')"
@@ -106,7 +107,10 @@ def _part(sql: _Sql, kind: Kind, clause: Clause, stats: WordStats | None) -> tup
         groups = rarest_first(clause, stats)
         conds = [_any([sql.starts("w0.word", s) for s in groups[0]])]
         for g in groups[1:]:
-            tests = _any([sql.starts("w.word", s, indexed=False) for s in g])
+            # A whole word is a probe of the (word, id) B-tree on both columns; a prefix would walk
+            # its whole range there, so it is tested among the client's own rows instead.
+            whole = all(s.endswith(" ") for s in g)
+            tests = _any([sql.starts("w.word", s, indexed=whole) for s in g])
             conds.append(f"(SELECT true FROM {WORDS[kind]} w WHERE w.id = w0.id AND {tests} LIMIT 1)")
         return f"{WORDS[kind]} w0 JOIN {base} c ON c.id = w0.id", " AND ".join(conds), _ordered(clause, "w0.word")
     if clause.column == "names":
