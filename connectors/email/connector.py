@@ -275,7 +275,11 @@ class ImapConnector(Connector):
                 self._watch = client
             state = self._watch.select(LIVE_FOLDER)
             seen, self._watch_uidnext = self._watch_uidnext, state.uidnext
-            if seen is not None and state.uidnext != seen:
+            if seen is None:
+                # A watch that starts cannot know what came since the last run read the folder (mail
+                # may have arrived just before this SELECT): ask for one run rather than miss it.
+                return True
+            if state.uidnext != seen:
                 return True  # it came between two waits
             if not self._watch.wait_for_mail(seconds, stop, poll=LIVE_POLL):
                 return False

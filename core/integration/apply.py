@@ -18,8 +18,12 @@ A record type may also register a *preparer* (``@preparer(RecordType)``): the en
 ``prepare_changes`` once per batch, before applying it, so the type can make its look-ups for
 the whole batch in a few queries instead of a few per item. A preparer may decide items that
 need no write at all (an e-mail with no client: most of a mailbox) and return their outcomes;
-the engine counts those without applying them. Everything else is applied one by one as
-usual, and must come out the same whether or not the preparer ran.
+the engine counts those without applying them. A preparer may also write items in bulk (the
+mail with clients of a batch, ``core.mail.store``) and return their outcomes; then it must do
+everything their appliers would, in a savepoint of its own, and when the bulk write fails,
+roll it back and leave those items undecided, so each is applied alone and a bad one costs
+only itself. Everything else is applied one by one as usual, and must come out the same
+whether or not the preparer ran.
 
 Appliers living in other core packages register themselves with ``@applier(RecordType)``
 when their module is imported; list such modules in ``APPLIER_MODULES`` so the registry is

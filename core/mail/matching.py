@@ -82,18 +82,24 @@ def match_clients(
     own_addresses: set[str],
     internal_domains: set[str],
     match_by_domain: bool = True,
+    known: Prefetched | None = None,
 ) -> list[ClientMatch]:
-    """The clients the message's external addresses belong to (see the module docstring)."""
+    """The clients the message's external addresses belong to (see the module docstring).
+
+    ``known`` holds the look-ups made for a whole batch (``Prefetched``); without it, they are
+    made for this message.
+    """
+    look: Prefetched | _Direct = known if known is not None else _Direct(session)
     emails = external_addresses(addresses, own_addresses=own_addresses, internal_domains=internal_domains)
     if not emails:
         return []
-    emails = [e for e in emails if e not in _blocked(session, emails)]
+    emails = [e for e in emails if e not in look.blocked(emails)]
     if not emails:
         return []
     by_email: dict[str, list[PointOwner]] = {}
-    for owner in owners_of(session, PointKind.email, emails):
+    for owner in look.owners(PointKind.email, emails):
         by_email.setdefault(owner.value, []).append(owner)
-    primary = _primary_orgs(session, {o.person_id for owners in by_email.values() for o in owners if o.person_id})
+    primary = look.primary({o.person_id for owners in by_email.values() for o in owners if o.person_id})
 
     matches: list[ClientMatch] = []
     seen_orgs: set[int] = set()
@@ -117,12 +123,76 @@ def match_clients(
     if match_by_domain and unmatched:
         domains = {domain_of(e): e for e in unmatched if domain_of(e) not in PUBLIC_MAIL_DOMAINS}
         if domains:
-            for o in owners_of(session, PointKind.domain, list(domains)):
+            for o in look.owners(PointKind.domain, list(domains)):
                 if o.organization_id is None or o.person_id is not None or o.organization_id in seen_orgs:
                     continue
                 seen_orgs.add(o.organization_id)
                 matches.append(ClientMatch(o.organization_id, None, o.team_id, domains[o.value]))
     return matches
+
+
+class _Direct:
+    """The look-ups of ``match_clients``, made for one message."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def blocked(self, emails: list[str]) -> set[str]:
+        return _blocked(self.session, emails)
+
+    def owners(self, kind: PointKind, values: list[str]) -> list[PointOwner]:
+        return owners_of(self.session, kind, values)
+
+    def primary(self, person_ids: set[int]) -> dict[int, int]:
+        return _primary_orgs(self.session, person_ids)
+
+
+class Prefetched:
+    """The look-ups of ``match_clients`` made once for a batch: blocklist, point owners, employers.
+
+    ``emails`` are all the external addresses of the batch's messages, ``values`` the addresses
+    and domains known to be some client's (only those can have owners). Answers come out as
+    ``_Direct`` gives them, in the same order (owners by point id).
+    """
+
+    CHUNK = 500
+
+    def __init__(self, session: Session, emails: Iterable[str], values: Iterable[str]) -> None:
+        emails, values = sorted(set(emails)), sorted(set(values))
+        self._blocked: set[str] = set()
+        for chunk in _chunks(emails, self.CHUNK):
+            self._blocked |= _blocked(session, chunk)
+        self._owners: dict[tuple[PointKind, str], list[PointOwner]] = {}
+        for kind, wanted in (
+            (PointKind.email, [v for v in values if "@" in v]),
+            (PointKind.domain, [v for v in values if "@" not in v]),
+        ):
+            for chunk in _chunks(wanted, self.CHUNK):
+                for owner in owners_of(session, kind, chunk):
+                    self._owners.setdefault((kind, owner.value), []).append(owner)
+        persons = {o.person_id for o in self.all_owners() if o.person_id is not None}
+        self._primary: dict[int, int] = {}
+        for chunk in _chunks(sorted(persons), self.CHUNK):
+            self._primary.update(_primary_orgs(session, set(chunk)))
+
+    def all_owners(self) -> list[PointOwner]:
+        """Every owner found for the batch."""
+        return [o for found in self._owners.values() for o in found]
+
+    def blocked(self, emails: list[str]) -> set[str]:
+        return {e for e in emails if e in self._blocked}
+
+    def owners(self, kind: PointKind, values: list[str]) -> list[PointOwner]:
+        found = [o for v in dict.fromkeys(values) for o in self._owners.get((kind, v), [])]
+        return sorted(found, key=lambda o: o.point_id)
+
+    def primary(self, person_ids: set[int]) -> dict[int, int]:
+        return {p: self._primary[p] for p in person_ids if p in self._primary}
+
+
+def _chunks(values: list[str] | list[int], size: int) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -133,6 +203,7 @@ class PointOwner:
     person_id: int | None
     organization_id: int | None
     team_id: int
+    point_id: int = 0
 
 
 _PERSON = Person.__table__
@@ -157,6 +228,7 @@ _OWNERS = (
         _POINT.c.person_id,
         _POINT.c.organization_id,
         func.coalesce(_PERSON.c.team_id, _ORG.c.team_id),
+        _POINT.c.id,
     )
     .select_from(_POINT.outerjoin(_PERSON, _PERSON.c.id == _POINT.c.person_id))
     .outerjoin(_ORG, _ORG.c.id == _POINT.c.organization_id)

@@ -17,6 +17,12 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
 * **Unmatched mail is not stored** (privacy). When the account asks for suggestions, the
   external addresses go to the owner's suggested-contact queue (``core.mail.suggestions``), with
   counts, never the text.
+* **A batch at a time.** The batch's preparer (``prepare_mail``) looks up every address at
+  once, skips the mail with no client, and stores and logs the mail with clients itself: each
+  message stored in order as one by one, the interactions of the whole batch written at once
+  (``core.work.imports.record_imported``: one look-up of import keys, multi-row inserts of the
+  interactions and their audit entries). When that fails, nothing of it stays and every
+  message goes to ``apply_mail`` alone; both paths write the same rows.
 * **Matched mail is stored once per Message-ID**, ever: a unique index, and ``INSERT ... ON
   CONFLICT DO NOTHING``, so two mailboxes storing it at once end with one row. The raw message
   is kept gzip-compressed so it can be parsed again by a better parser; attachments are stored
@@ -37,11 +43,14 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
 from __future__ import annotations
 
 import gzip
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, select, update
+from sqlalchemy import String, bindparam, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
@@ -49,7 +58,16 @@ from core.db import utcnow
 from core.errors import CoreError
 from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier, preparer
 from core.integration.errors import PermanentError
-from core.mail.matching import _blocked, domain_of, external_addresses, is_outgoing, match_clients, owners_of
+from core.mail.matching import (
+    ClientMatch,
+    PointOwner,
+    Prefetched,
+    _blocked,
+    domain_of,
+    external_addresses,
+    is_outgoing,
+    match_clients,
+)
 from core.mail.records import MailAddress, MailMessage
 from core.mail.suggestions import note_unmatched
 from core.models import (
@@ -67,12 +85,14 @@ from core.models import (
 from core.normalize import PUBLIC_MAIL_DOMAINS
 from core.records.blobs import size_cap
 from core.records.files import delete_rows, store_bytes
+from core.work.imports import ImportedInteraction, record_imported
 from core.work.interactions import delete_interaction, record_external_interaction
 
 BODY_MAX = 1_000_000
 INTERNAL = "internal mail: no external address"
 UNMATCHED = "no client matched"
 ANCESTORS_MAX = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,26 +172,76 @@ def prepare_mail(
         known.update({v: v in found for v in chunk})
     quiet = not (us.suggest and us.owner_id is not None)  # with suggestions, unmatched mail still writes
     hits: set[str] = set()
+    matched: list[tuple[int, MailMessage]] = []
+    by_index = dict(changes)
     for index, values in wanted.items():
         found = [v for v in values if known[v]]
         hits.update(found)
-        if not found and quiet:
+        if found:
+            matched.append((index, by_index[index]))
+        elif quiet:
             decided[index] = ApplyOutcome.skipped(UNMATCHED)
-    _preload_clients(session, hits)
+    emails = {e for _, change in matched for e in _external(change, us)}
+    known_owners = Prefetched(session, emails, hits) if matched else None
+    _preload_clients(session, known_owners.all_owners() if known_owners else [])
+    decided.update(_log_in_bulk(session, account, us, matched, known_owners))
     return decided
 
 
-def _preload_clients(session: Session, values: set[str]) -> None:
+def _log_in_bulk(
+    session: Session,
+    account: ConnectorAccount,
+    us: _Us,
+    changes: list[tuple[int, MailMessage]],
+    known: Prefetched | None,
+) -> dict[int, ApplyOutcome]:
+    """Store and log the batch's mail with clients in one go; {} (nothing written) when anything fails.
+
+    Each message is stored as ``_apply`` stores it, in order (threads depend on it), and the
+    interactions of the whole batch are written at once (``core.work.imports``). Any problem
+    rolls the lot back and leaves every message to its own applier, where a bad one costs only
+    itself.
+    """
+    if not changes:
+        return {}
+    items: list[ImportedInteraction] = []
+    owners: list[tuple[int, int, bool, int]] = []  # (index, mail id, stored now, its items) per message
+    try:
+        with session.begin_nested():
+            for index, change in changes:
+                matches = _matches(session, change, us, known)
+                if not matches:
+                    continue  # left to the applier (suggestions)
+                mail_id, created = _store(session, account, change)
+                owners.append((index, mail_id, created, len(matches)))
+                items.extend(_item(change, us, match, mail_id) for match in matches)
+            logged = record_imported(session, actor=SYNC_ACTOR, items=items) if items else []
+    except (CoreError, IntegrityError) as exc:
+        log.info("logging %d messages at once failed (%s); logging them one by one", len(changes), exc)
+        return {}
+    return _outcomes(owners, iter(logged))
+
+
+def _outcomes(owners: list[tuple[int, int, bool, int]], logged: Iterator[bool]) -> dict[int, ApplyOutcome]:
+    """Per message: applied when it was stored or logged on a client now, else already logged."""
+    decided: dict[int, ApplyOutcome] = {}
+    for index, mail_id, created, count in owners:
+        new = [next(logged) for _ in range(count)]
+        if created or any(new):
+            decided[index] = ApplyOutcome.done("mail", mail_id)
+        else:
+            decided[index] = ApplyOutcome.skipped("already logged", "mail", mail_id)
+    return decided
+
+
+def _preload_clients(session: Session, owners: list[PointOwner]) -> None:
     """Load the clients the batch will be logged on in a few queries, and keep them for the batch.
 
     Logging an interaction loads its person or organization (with tags, points, employments);
     one by one that was most of the import's time.
     """
-    if not values:
+    if not owners:
         return
-    emails = sorted(v for v in values if "@" in v)
-    domains = sorted(v for v in values if "@" not in v)
-    owners = owners_of(session, PointKind.email, emails) + owners_of(session, PointKind.domain, domains)
     persons = {o.person_id for o in owners if o.person_id is not None}
     orgs = {o.organization_id for o in owners if o.organization_id is not None}
     _keep_clients_loaded(session)
@@ -186,48 +256,83 @@ def _summary(change: MailMessage) -> str:
     return f"Message-ID {change.message_id}; subject {change.subject[:200]!r}; {people}"
 
 
+def _external(change: MailMessage, us: _Us) -> list[str]:
+    """The message's addresses that are not ours."""
+    return external_addresses(change.all_addresses(), own_addresses=us.own, internal_domains=us.internal)
+
+
+def _matches(session: Session, change: MailMessage, us: _Us, known: Prefetched | None = None) -> list[ClientMatch]:
+    """The clients the message belongs to ([] when it can match none); ``known``: the batch's look-ups."""
+    external = _external(change, us)
+    if not external or not _could_match(session, external, us.by_domain):
+        return []
+    _keep_clients_loaded(session)
+    return match_clients(
+        session,
+        change.all_addresses(),
+        own_addresses=us.own,
+        internal_domains=us.internal,
+        match_by_domain=us.by_domain,
+        known=known,
+    )
+
+
+def _store(session: Session, account: ConnectorAccount, change: MailMessage) -> tuple[int, bool]:
+    """Store the message (once per Message-ID), its sighting and, when stored now, its attachments."""
+    mail_id, _message_id, created = _stored(session, change)
+    _sighting(session, account, change, mail_id, created)
+    if created:
+        _attachments(session, change, mail_id)
+    return mail_id, created
+
+
+def _item(change: MailMessage, us: _Us, match: ClientMatch, mail_id: int) -> ImportedInteraction:
+    """The interaction logging this message on one matched client."""
+    outgoing = is_outgoing(change.from_, own_addresses=us.own, internal_domains=us.internal)
+    occurred = min(change.sent_at, utcnow()) if change.sent_at else None  # a clock in the future is not news
+    return ImportedInteraction(
+        source="imap",
+        external_id=change.message_id,
+        kind="email_out" if outgoing else "email_in",
+        organization_id=match.organization_id,
+        person_id=match.person_id,
+        occurred_at=occurred,
+        subject=change.subject[:998],
+        body=change.text[:BODY_MAX],
+        author_id=us.author_id,
+        mail_id=mail_id,
+    )
+
+
 def _apply(session: Session, account: ConnectorAccount, change: MailMessage, us: _Us) -> ApplyOutcome:
     external = external_addresses(change.all_addresses(), own_addresses=us.own, internal_domains=us.internal)
     if not external:
         return ApplyOutcome.skipped(INTERNAL)
-    matches = []
-    if _could_match(session, external, us.by_domain):
-        _keep_clients_loaded(session)
-        matches = match_clients(
-            session,
-            change.all_addresses(),
-            own_addresses=us.own,
-            internal_domains=us.internal,
-            match_by_domain=us.by_domain,
-        )
+    matches = _matches(session, change, us)
     if not matches:
         if us.suggest and us.owner_id is not None:
             _suggest(session, us.owner_id, change, external)
         return ApplyOutcome.skipped(UNMATCHED)
-    mail_id, message_id, created = _stored(session, change)
-    _sighting(session, account, change, mail_id, created)
-    outgoing = is_outgoing(change.from_, own_addresses=us.own, internal_domains=us.internal)
-    occurred = min(change.sent_at, utcnow()) if change.sent_at else None  # a clock in the future is not news
+    mail_id, created = _store(session, account, change)
     logged = 0
     for match in matches:
+        item = _item(change, us, match, mail_id)
         interaction, new = record_external_interaction(
             session,
             actor=SYNC_ACTOR,
-            source="imap",
-            external_id=message_id,
-            kind="email_out" if outgoing else "email_in",
-            organization_id=match.organization_id,
-            person_id=match.person_id,
-            occurred_at=occurred,
-            subject=change.subject[:998],
-            body=change.text[:BODY_MAX],
-            author_id=us.author_id,
+            source=item.source,
+            external_id=item.external_id,
+            kind=item.kind,
+            organization_id=item.organization_id,
+            person_id=item.person_id,
+            occurred_at=item.occurred_at,
+            subject=item.subject,
+            body=item.body,
+            author_id=item.author_id,
         )
         if new:
             interaction.mail_id = mail_id
             logged += 1
-    if created:
-        _attachments(session, change, mail_id)
     session.flush()
     if created or logged:
         return ApplyOutcome.done("mail", mail_id)
@@ -313,10 +418,8 @@ def _suggest(session: Session, owner_id: int, change: MailMessage, external: lis
 def _thread_key(session: Session, change: MailMessage) -> str:
     ancestors = change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
     if ancestors:
-        stmt = select(MailMessageRow.message_id, MailMessageRow.thread_key).where(
-            MailMessageRow.message_id.in_(set(ancestors))
-        )
-        known = {m: t for m, t in session.execute(stmt).all()}
+        rows = session.connection().execute(_THREADS, {"ids": sorted(set(ancestors))})
+        known = {m: t for m, t in rows.all()}
         for ancestor in ancestors:
             if ancestor in known:
                 return known[ancestor]
@@ -333,7 +436,15 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-_FIND_MAIL = select(MailMessageRow.id).where(MailMessageRow.message_id == bindparam("message_id"))
+_MAIL = MailMessageRow.__table__
+_FIND_MAIL = select(_MAIL.c.id).where(_MAIL.c.message_id == bindparam("message_id"))
+_THREADS = select(_MAIL.c.message_id, _MAIL.c.thread_key).where(
+    _MAIL.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_JOIN_THREAD = (
+    update(_MAIL).where(_MAIL.c.thread_key == bindparam("old")).values(thread_key=bindparam("new", type_=String()))
+)
+"""Core statements (no ORM on the way), built once: they run for every message logged."""
 
 
 def _statement(session: Session, name: str) -> Any:
@@ -347,11 +458,10 @@ def _statement(session: Session, name: str) -> Any:
     if stmt is None:
         insert = _insert(session)
         if name == "mail":
-            stmt = insert(MailMessageRow).on_conflict_do_nothing(index_elements=["message_id"])
-            stmt = stmt.returning(MailMessageRow.id)
+            stmt = insert(_MAIL).on_conflict_do_nothing(index_elements=["message_id"]).returning(_MAIL.c.id)
         else:
             index = ["account_id", "folder", "uidvalidity", "uid"]
-            stmt = insert(MailSighting).on_conflict_do_nothing(index_elements=index)
+            stmt = insert(MailSighting.__table__).on_conflict_do_nothing(index_elements=index)
         _STATEMENTS[key] = stmt
     return stmt
 
@@ -365,8 +475,9 @@ def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
     ``INSERT ... ON CONFLICT DO NOTHING``: a second mailbox storing the same message at the same
     moment makes no second row and no error; the loser reads the winner's row.
     """
+    db = session.connection()
     find = {"message_id": change.message_id}
-    found = session.execute(_FIND_MAIL, find).scalar()
+    found = db.execute(_FIND_MAIL, find).scalar()
     if found is not None:
         return found, change.message_id, False
     thread = _thread_key(session, change)
@@ -384,16 +495,11 @@ def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
         "problems": list(change.problems),
         "created_at": utcnow(),
     }
-    made = session.execute(_statement(session, "mail"), values).scalar()
+    made = db.execute(_statement(session, "mail"), values).scalar()
     if made is None:  # another mailbox stored it a moment ago
-        return session.execute(_FIND_MAIL, find).scalar(), change.message_id, False  # type: ignore[return-value]
+        return db.execute(_FIND_MAIL, find).scalar(), change.message_id, False  # type: ignore[return-value]
     if thread != change.message_id:  # replies read before this message join its thread
-        session.execute(
-            update(MailMessageRow)
-            .where(MailMessageRow.thread_key == change.message_id)
-            .values(thread_key=thread)
-            .execution_options(synchronize_session=False)
-        )
+        db.execute(_JOIN_THREAD, {"old": change.message_id, "new": thread})
     return made, change.message_id, True
 
 
@@ -409,7 +515,7 @@ def _sighting(session: Session, account: ConnectorAccount, change: MailMessage, 
         "seen_at": utcnow(),
     }
     if change.uidvalidity is not None:
-        session.execute(_statement(session, "sighting"), values)
+        session.connection().execute(_statement(session, "sighting"), values)
         return
     found = None
     if not new:

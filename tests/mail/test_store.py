@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -268,9 +269,76 @@ def test_mail_logged_on_a_company_alone_is_logged_once_too(db, setup):
     assert interactions(db) == [("email_in", c.acme, None, "About d9", True)]
 
 
-def test_the_batch_preparer_decides_exactly_what_the_applier_would_skip(db, setup):
+def _no_ids(changes: dict) -> dict:
+    """Audited changes without the ids a sequence picks (PostgreSQL does not give back rolled back ones)."""
+    return {k: v for k, v in changes.items() if k != "mail_id"}
+
+
+def _written(s) -> dict[str, list]:
+    """What logging wrote, without the ids and times the database picks."""
+    return {
+        "interactions": sorted(
+            s.execute(
+                select(
+                    Interaction.external_id,
+                    Interaction.organization_id,
+                    Interaction.person_id,
+                    Interaction.team_id,
+                    Interaction.author_id,
+                    Interaction.direction,
+                    Interaction.subject,
+                    Interaction.body,
+                    Interaction.occurred_at,
+                    MailMessageRow.message_id,
+                ).join(MailMessageRow, Interaction.mail_id == MailMessageRow.id)
+            ).all()
+        ),
+        "audit": sorted(
+            (e.action, e.entity_type, e.source, e.user_id, e.summary, json.dumps(_no_ids(e.changes), sort_keys=True))
+            for e in s.scalars(select(AuditEntry)).all()
+        ),
+        "mail": sorted(s.execute(select(MailMessageRow.message_id, MailMessageRow.thread_key)).all()),
+        "sightings": sorted(s.execute(select(MailSighting.folder, MailSighting.uid)).all()),
+        "files": sorted(s.execute(select(StoredFile.filename, StoredFile.size)).all()),
+        "contacts": sorted(s.execute(select(Person.id, Person.last_contact_at)).all()),
+    }
+
+
+def test_a_batch_logged_at_once_writes_what_logging_one_by_one_writes(db, setup):
+    later = WHEN + timedelta(days=1)
+    pdf = [MailAttachment("offer.pdf", "application/pdf", 9, b"%PDF-1.4\n")]
     batch = [
-        message("p1", sender="ivan@acme.test", to=[ANNA]),  # a client: left to the applier
+        message("b3", sender=ANNA, to=["ivan@acme.test"], in_reply_to="b2", folder="Sent", uid=3, sent_at=later),
+        message("b2", sender="ivan@acme.test", to=[ANNA, "olga@beta.test"], in_reply_to="b1", uid=2),
+        message("b1", sender=ANNA, to=["ivan@acme.test"], folder="Sent", uid=1, attachments=pdf),
+        message("b1", sender=ANNA, to=["ivan@acme.test"], folder="Sent", uid=9),  # the same mail again
+        message("b4", sender="stranger@gmail.com", to=[ANNA], uid=4),
+        message("b5", sender="someone@acme.test", to=[ANNA], uid=5),
+    ]
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["account"])
+        account.settings = {"username": ANNA}
+        one_by_one = s.begin_nested()
+        outcomes = []
+        for change in batch:
+            with s.begin_nested():
+                outcomes.append(apply_change(s, account=account, change=change))
+        expected = _written(s)
+        one_by_one.rollback()
+        assert _written(s)["interactions"] == []
+        decided = prepare_changes(s, account=account, changes=batch)
+        assert [(decided[i].applied, decided[i].reason) for i in range(len(batch))] == [
+            (o.applied, o.reason) for o in outcomes
+        ]
+        assert _written(s) == expected
+    assert len(expected["interactions"]) == 5
+    assert [a[1] for a in expected["audit"]].count("interaction") == 5
+    assert {t for _, t in expected["mail"]} == {"b1", "b5"}
+
+
+def test_the_batch_preparer_decides_every_item_and_logs_the_client_mail_at_once(db, setup):
+    batch = [
+        message("p1", sender="ivan@acme.test", to=[ANNA]),  # a client: logged by the preparer
         message("p2", sender="boris@ourcompany.test", to=[ANNA]),  # internal
         message("p3", sender="stranger@gmail.com", to=[ANNA]),  # no client
         message("p4", sender="someone@acme.test", to=[ANNA]),  # a client by domain
@@ -279,18 +347,19 @@ def test_the_batch_preparer_decides_exactly_what_the_applier_would_skip(db, setu
         account = s.get(ConnectorAccount, setup["account"])
         account.settings = {"username": ANNA}  # no suggestions: unmatched mail writes nothing
         decided = prepare_changes(s, account=account, changes=batch)
-        assert {i: o.reason for i, o in decided.items()} == {
-            1: "internal mail: no external address",
-            2: "no client matched",
+        assert {i: (o.applied, o.reason, o.entity_type) for i, o in decided.items()} == {
+            0: (True, "", "mail"),
+            1: (False, "internal mail: no external address", None),
+            2: (False, "no client matched", None),
+            3: (True, "", "mail"),
         }
-        for index, change in enumerate(batch):
+        for index, change in enumerate(batch):  # what the preparer decided is what the applier says now
             with s.begin_nested():
                 outcome = apply_change(s, account=account, change=change)
-            assert (index in decided) == (not outcome.applied)
-            if index in decided:
-                assert outcome.reason == decided[index].reason
+            assert outcome.reason == (decided[index].reason or "already logged")
+        assert prepare_changes(s, account=account, changes=batch)[0].reason == "already logged"
     with db.session() as s:
         account = s.get(ConnectorAccount, setup["account"])
         account.settings = {"username": ANNA, "suggest_contacts": True}  # unmatched mail feeds Anna's suggestions
         decided = prepare_changes(s, account=account, changes=batch)
-        assert list(decided) == [1]
+        assert sorted(decided) == [0, 1, 3]  # p3 is left to the applier, which notes its addresses

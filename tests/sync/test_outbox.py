@@ -149,7 +149,9 @@ def test_payload_replaced_while_pushing_is_pushed_again(db, server, account_id):
     deadline = time.monotonic() + 5
     while _op(db, account_id, "person:7").state != OutboxState.running and time.monotonic() < deadline:
         time.sleep(0.02)
-    with db.session() as s:
+    # A writer beside the worker: take SQLite's write lock up front, as every writing entry point does
+    # (a read-then-write transaction fails at once when the worker committed in between).
+    with db.session(write=True) as s:
         enqueue_push(
             s, account_id=account_id, key="person:7", action="upsert_contact", payload={**ANNA, "last_name": "B"}
         )

@@ -1,0 +1,163 @@
+"""Logging a batch of imported interactions at once: the bulk twin of ``record_external_interaction``.
+
+A mailbox import logs hundreds of messages per batch. One by one, each costs a savepoint, an
+import-key look-up, an ORM insert and flush, and an audit entry: most of the import's time.
+``record_imported`` does the same work for a whole batch in a few statements:
+
+* every item is checked exactly as ``record_external_interaction`` checks it (source, external
+  id, text limits, time, the clients visible to the actor and writable by its role, the team
+  taken from the client); a problem raises the same ``CoreError`` and nothing of the batch is
+  written, so the caller can fall back to logging the items one by one;
+* the batch's import keys are looked up in one query: an item already logged (or repeated in
+  the batch) is not logged again, and one the actor may not see is ``NotFound``, as one by one;
+* the new interactions go in one multi-row INSERT, their audit entries ("create", with the
+  same changes as ``log_interaction`` writes) in another;
+* each client's last (and first) contact is stamped once, on the objects already loaded.
+
+Only what an import carries is taken here: no result, stage, task or next contact (imported
+mail has none); anything else goes through ``record_external_interaction``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.actor import Actor
+from core.errors import NotFound, ValidationFailed
+from core.models import AuditEntry, Direction, Interaction
+from core.rights import can_see_team
+from core.work.interactions import (
+    AUDITED,
+    SOURCES,
+    _check_text,
+    _check_time,
+    _stamp_contact,
+    import_key,
+)
+from core.work.links import resolve_links
+from core.work.reference import resolve_kind
+
+
+@dataclass(frozen=True)
+class ImportedInteraction:
+    """One imported call or message to log on one client (organization and/or person)."""
+
+    source: str
+    external_id: str
+    kind: str | int
+    organization_id: int | None = None
+    person_id: int | None = None
+    occurred_at: datetime | None = None
+    subject: str = ""
+    body: str = ""
+    author_id: int | None = None
+    mail_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The idempotency key (``core.work.interactions.import_key``)."""
+        return import_key(self.source, self.external_id, self.organization_id, self.person_id)
+
+
+_KEYS_CHUNK = 500
+
+
+def record_imported(session: Session, *, actor: Actor, items: list[ImportedInteraction]) -> list[bool]:
+    """Log a batch of imported interactions once each; per item, True when it was logged now (False: already there)."""
+    keys = [item.key for item in items]
+    existing = _existing(session, actor, keys)
+    rows: list[dict[str, Any]] = []
+    views: list[tuple[str, dict[str, Any]]] = []
+    new: list[bool] = []
+    kinds: dict[str | int, Any] = {}
+    for item, key in zip(items, keys, strict=True):
+        if key in existing:
+            new.append(False)
+            continue
+        row, view, summary = _checked(session, actor, item, key, kinds)
+        existing.add(key)
+        rows.append(row)
+        views.append((summary, view))
+        new.append(True)
+    if rows:
+        stmt = insert(Interaction.__table__).returning(Interaction.__table__.c.id, sort_by_parameter_order=True)
+        ids = list(session.execute(stmt, rows).scalars())
+        session.execute(
+            insert(AuditEntry.__table__),
+            [
+                {
+                    "user_id": actor.user_id,
+                    "source": actor.source,
+                    "action": "create",
+                    "entity_type": "interaction",
+                    "entity_id": interaction_id,
+                    "summary": summary[:500],
+                    "changes": audit.diff({}, view),
+                }
+                for interaction_id, (summary, view) in zip(ids, views, strict=True)
+            ],
+        )
+    session.flush()
+    return new
+
+
+def _existing(session: Session, actor: Actor, keys: list[str]) -> set[str]:
+    """The keys already logged; NotFound when one is in a team the actor cannot see (as one by one)."""
+    found: set[str] = set()
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), _KEYS_CHUNK):
+        stmt = select(Interaction.import_key, Interaction.team_id).where(
+            Interaction.import_key.in_(wanted[start : start + _KEYS_CHUNK])
+        )
+        for key, team_id in session.execute(stmt).all():
+            if not can_see_team(actor, team_id):
+                raise NotFound("Interaction not found")
+            found.add(key)
+    return found
+
+
+def _checked(
+    session: Session, actor: Actor, item: ImportedInteraction, key: str, kinds: dict[str | int, Any]
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The row of one new interaction, its audited view and summary; the client's contact stamped."""
+    if item.source == "manual" or item.source not in SOURCES:
+        raise ValidationFailed.one("source", f"must be one of: {', '.join(s for s in SOURCES if s != 'manual')}")
+    if not item.external_id or not item.external_id.strip():
+        raise ValidationFailed.one("external_id", "is required for an imported interaction")
+    if item.author_id is not None and item.author_id != actor.user_id and not actor.is_admin:
+        raise ValidationFailed.one("author_id", "you can log only your own interactions")
+    subject, body = (item.subject or "").strip(), item.body or ""
+    _check_text(subject, body)
+    kind = kinds.get(item.kind)
+    if kind is None:
+        kind = kinds[item.kind] = resolve_kind(session, item.kind)
+    occurred = _check_time(item.occurred_at)
+    links = resolve_links(session, actor=actor, organization_id=item.organization_id, person_id=item.person_id)
+    team_id = links.team_id
+    assert team_id is not None
+    row: dict[str, Any] = {
+        "kind_id": kind.id,
+        "direction": Direction(kind.direction),
+        "occurred_at": occurred,
+        "subject": subject,
+        "body": body,
+        "result_id": None,
+        "refusal_reason": "",
+        "stage_id": None,
+        "team_id": team_id,
+        "author_id": item.author_id if item.author_id is not None else actor.user_id,
+        "source": item.source,
+        "external_id": item.external_id,
+        "import_key": key,
+        "mail_id": item.mail_id,
+        **links.ids,
+    }
+    _stamp_contact(links, occurred)
+    view = {f: row[f] for f in AUDITED}
+    return row, view, f"{kind.name}: {links.client_name}"
