@@ -35,10 +35,10 @@ from core.rights import can_see_team
 from core.work.interactions import (
     AUDITED,
     SOURCES,
-    _check_text,
-    _check_time,
-    _stamp_contact,
+    check_text,
+    check_time,
     import_key,
+    stamp_contact,
 )
 from core.work.links import resolve_links
 from core.work.reference import resolve_kind
@@ -133,11 +133,11 @@ def _checked(
     if item.author_id is not None and item.author_id != actor.user_id and not actor.is_admin:
         raise ValidationFailed.one("author_id", "you can log only your own interactions")
     subject, body = (item.subject or "").strip(), item.body or ""
-    _check_text(subject, body)
+    check_text(subject, body)
     kind = kinds.get(item.kind)
     if kind is None:
         kind = kinds[item.kind] = resolve_kind(session, item.kind)
-    occurred = _check_time(item.occurred_at)
+    occurred = check_time(item.occurred_at)
     links = resolve_links(session, actor=actor, organization_id=item.organization_id, person_id=item.person_id)
     team_id = links.team_id
     assert team_id is not None
@@ -158,6 +158,6 @@ def _checked(
         "mail_id": item.mail_id,
         **links.ids,
     }
-    _stamp_contact(links, occurred)
+    stamp_contact(links, occurred)
     view = {f: row[f] for f in AUDITED}
     return row, view, f"{kind.name}: {links.client_name}"

@@ -103,14 +103,16 @@ def _check_refusal(result: InteractionResult | None, reason: str) -> None:
         raise ValidationFailed.one("refusal_reason", "give a refusal reason only with a refusal result")
 
 
-def _check_time(occurred_at: datetime | None) -> datetime:
+def check_time(occurred_at: datetime | None) -> datetime:
+    """When it happened, in UTC (now when not given); never noticeably in the future."""
     occurred = require_aware(occurred_at, "occurred_at") or utcnow()
     if occurred > utcnow() + FUTURE_TOLERANCE:
         raise ValidationFailed.one("occurred_at", "is in the future; plan a future contact as a task instead")
     return occurred
 
 
-def _check_text(subject: str, body: str) -> None:
+def check_text(subject: str, body: str) -> None:
+    """ValidationFailed when the subject or the body is longer than an interaction holds."""
     if len(subject) > 998:
         raise ValidationFailed.one("subject", "is longer than 998 characters")
     if len(body) > 1_000_000:
@@ -133,7 +135,8 @@ def _fulfilled_task(session: Session, actor: Actor, task_id: int | None, links: 
     return task
 
 
-def _stamp_contact(links: Links, occurred: datetime) -> None:
+def stamp_contact(links: Links, occurred: datetime) -> None:
+    """Move the clients' last contact (and first, when unset) to this contact's time."""
     for client in (links.organization, links.person):
         if client is not None and (client.last_contact_at is None or client.last_contact_at < occurred):
             client.last_contact_at = occurred
@@ -194,12 +197,12 @@ def log_interaction(
     if author_id is not None and author_id != actor.user_id and not actor.is_admin:
         raise ValidationFailed.one("author_id", "you can log only your own interactions")
     subject, body, refusal_reason = (subject or "").strip(), body or "", (refusal_reason or "").strip()
-    _check_text(subject, body)
+    check_text(subject, body)
     the_kind = resolve_kind(session, kind)
     the_result = resolve_result(session, result)
     if direction is not None and direction not in tuple(Direction):
         raise ValidationFailed.one("direction", f"must be one of: {', '.join(Direction)}")
-    occurred = _check_time(occurred_at)
+    occurred = check_time(occurred_at)
     _check_refusal(the_result, refusal_reason)
     explicit = session.get(Stage, stage_id) if stage_id is not None else None
     if stage_id is not None and explicit is None:
@@ -244,7 +247,7 @@ def log_interaction(
         at=occurred,
     )
     interaction.stage_id = reached.id if reached else None
-    _stamp_contact(links, occurred)
+    stamp_contact(links, occurred)
     session.flush()
     audit.record(
         session,
@@ -325,7 +328,7 @@ def update_interaction(session: Session, *, actor: Actor, interaction_id: int, c
     if "subject" in changes or "body" in changes:
         subject = str(changes.get("subject", interaction.subject) or "").strip()
         body = str(changes.get("body", interaction.body) or "")
-        _check_text(subject, body)
+        check_text(subject, body)
         interaction.subject, interaction.body = subject, body
     if "refusal_reason" in changes:
         interaction.refusal_reason = str(changes["refusal_reason"] or "").strip()[:500]
@@ -333,7 +336,7 @@ def update_interaction(session: Session, *, actor: Actor, interaction_id: int, c
     if "occurred_at" in changes:
         if changes["occurred_at"] is None:
             raise ValidationFailed.one("occurred_at", "is required: when did it happen?")
-        interaction.occurred_at = _check_time(changes["occurred_at"])
+        interaction.occurred_at = check_time(changes["occurred_at"])
         session.flush()
         _refresh_last_contact(session, interaction.organization_id, interaction.person_id)
     session.flush()
