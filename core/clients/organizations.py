@@ -101,9 +101,14 @@ def create_organization(
     tags: list[str] | None = None,
     custom: dict[str, Any] | None = None,
     first_contact_on: date | None = None,
+    first_task: bool = True,
     **values: Any,
 ) -> Organization:
-    """Create an organization after the blocklist and duplicate checks; audited. A lead gets its first task."""
+    """Create an organization after the blocklist and duplicate checks; audited.
+
+    A lead gets its first task (``core.clients.leads``) unless ``first_task`` is False: for a loader
+    that brings the lead's own history of tasks with it, like the demo base.
+    """
     values = {k: v for k, v in values.items() if k in PLAIN_FIELDS}
     _check_values(session, {"name": name, **values})
     team = choose_team(session, actor, team_id)
@@ -137,7 +142,8 @@ def create_organization(
         summary=org.name,
         changes=audit.diff({}, _audit_view(org)),
     )
-    plan_first_contact(session, actor=actor, org=org)
+    if first_task:
+        plan_first_contact(session, actor=actor, org=org)
     return org
 
 

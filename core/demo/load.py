@@ -173,6 +173,7 @@ def _load_clients(
             potential=o.potential,
             status=o.status,
             responsible_id=users[o.responsible],
+            first_task=False,  # the demo plan brings each lead's own tasks and history
         )
         org_ids.append(org.id)
         keep.append(org)
