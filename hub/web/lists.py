@@ -99,6 +99,7 @@ def add_to_group(page: Page, data: Submitted) -> Response:
         ids_of = {"organization_ids": ids} if kind == ClientType.organization else {"person_ids": ids}
         change = groups.add_members(page.session, actor=page.actor, group_id=group.id, **ids_of)
     except (ValidationFailed, Conflict, Forbidden, NotFound) as exc:
+        page.session.rollback()  # a group made for this request goes too
         _refused(page, exc)
         return page.redirect(back)
     added, already = len(change.changed[kind.value]), len(change.unchanged[kind.value])
@@ -109,8 +110,10 @@ def add_to_group(page: Page, data: Submitted) -> Response:
         )
         if already:
             message += " " + page.i18n.ngettext("%(num)s was there already.", "%(num)s were there already.", already)
-    else:
+    elif already:
         message = page._("Nothing added: they are in “%(name)s” already.", name=group.name)
+    else:
+        message = page._("Nothing added.")
     if skipped:
         message += " " + page.i18n.ngettext(
             "%(num)s skipped: not among the clients you can see.",

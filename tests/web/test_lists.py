@@ -64,6 +64,14 @@ def test_ticked_rows_go_to_a_new_group_and_another_teams_client_is_skipped(web, 
     assert "ООО «Ромашка»" in in_group and "АО «Лютик»" in in_group
 
 
+def test_only_another_teams_clients_ticked_adds_nothing_and_says_so(web, db, demo):
+    ivan = web("ivan@ourcompany.test")
+    ivan.post("/clients/group-members", {"kind": "organization", "new_group": "Чужие", "ids": [demo.orgs["beta"]]})
+    told = ivan.get("/organizations").text
+    assert "Nothing added." in told and "1 skipped: not among the clients you can see." in told
+    assert "already" not in told
+
+
 def test_nothing_ticked_or_no_group_named_says_what_to_do(web, db, demo):
     ivan = web("ivan@ourcompany.test")
     ivan.post("/clients/group-members", {"kind": "person", "group_id": "", "ids": []})
