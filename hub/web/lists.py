@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, CoreError, Forbidden, NotFound, ValidationFailed
 from core.lists import groups, segments
 from core.models import ClientType
 from hub.web.clients import filter_from, list_query
@@ -38,12 +38,11 @@ def _back(form: Form, kind: ClientType) -> str:
     return back if back == path or back.startswith(path + "?") else path
 
 
-def _refused(page: LoggedInPage, exc: Exception) -> None:
-    if isinstance(exc, ValidationFailed):
-        for problem in exc.problems:
-            page.flash("error", translate(problem.message, page.i18n))
-    else:
-        page.flash("error", translate(str(exc), page.i18n))
+def _refused(page: LoggedInPage, exc: CoreError) -> None:
+    """Tell why core refused, in the user's language: each field problem, or the one sentence."""
+    problems = exc.problems if isinstance(exc, ValidationFailed) else []
+    for message in [p.message for p in problems] or [exc.message]:
+        page.flash("error", translate(message, page.i18n))
 
 
 @router.post("/clients/segments")
