@@ -182,7 +182,9 @@ def _stranger(rng: random.Random) -> str:
     return f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}{rng.randrange(1000)}@{rng.choice(STRANGER_DOMAINS)}"
 
 
-def make_message(rng: random.Random, i: int, match: float, when: datetime) -> bytes:
+def make_message(
+    rng: random.Random, i: int, match: float, when: datetime, attach: float = 0.05, attach_kb: tuple[int, int] = (4, 40)
+) -> bytes:
     """One generated message (see the module docstring for the mix)."""
     roll = rng.random()
     other = _client_address(rng) if roll < match else rng.choice(COLLEAGUES) if roll < match + 0.3 else _stranger(rng)
@@ -204,7 +206,7 @@ def make_message(rng: random.Random, i: int, match: float, when: datetime) -> by
         head += [f"In-Reply-To: {parent}", f"References: <bench-{max(0, i - 5)}-0@mail.example> {parent}"]
     head.append("MIME-Version: 1.0")
     text = _body(rng, quoted=rng.random() < 0.33)
-    attach = rng.random() < 0.05
+    attach = rng.random() < attach
     html = rng.random() < 0.2
     if not attach and not html:
         head += ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
@@ -214,7 +216,8 @@ def make_message(rng: random.Random, i: int, match: float, when: datetime) -> by
         markup = "".join(f"<p>{line}</p>" for line in text.split("\r\n") if line)
         parts.append("Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>" + markup + "</body></html>")
     if attach:
-        data = base64.encodebytes(rng.randbytes(rng.randint(4_000, 40_000))).decode().replace("\n", "\r\n")
+        size = rng.randint(attach_kb[0] * 1000, attach_kb[1] * 1000)
+        data = base64.encodebytes(rng.randbytes(size)).decode().replace("\n", "\r\n")
         parts.append(
             'Content-Type: application/pdf; name="doc.pdf"\r\nContent-Disposition: attachment; filename="doc.pdf"'
             "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + data
@@ -225,14 +228,17 @@ def make_message(rng: random.Random, i: int, match: float, when: datetime) -> by
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
-def fill(server: Any, n: int, match: float, seed: int) -> int:
+def fill(
+    server: Any, n: int, match: float, seed: int, attach: float = 0.05, attach_kb: tuple[int, int] = (4, 40)
+) -> int:
     """Append n generated messages to the owner's INBOX (MULTIAPPEND, 500 at a time); returns the bytes."""
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     total = 0
     for first in range(0, n, 500):
         chunk = [
-            make_message(rng, i, match, start + timedelta(minutes=17 * i)) for i in range(first, min(n, first + 500))
+            make_message(rng, i, match, start + timedelta(minutes=17 * i), attach, attach_kb)
+            for i in range(first, min(n, first + 500))
         ]
         total += sum(len(m) for m in chunk)
         server.append(OWNER, "INBOX", chunk)
@@ -416,7 +422,8 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
     try:
         server.add_user(OWNER, PASSWORD)
         started = time.perf_counter()
-        total_bytes = fill(server, size, args.match, args.seed)
+        kb = tuple(int(k) for k in args.attach_kb.split(","))
+        total_bytes = fill(server, size, args.match, args.seed, args.attach, (kb[0], kb[-1]))
         fill_seconds = time.perf_counter() - started
         print(f"  {size:,} messages ({total_bytes / size / 1024:.1f} KB average) appended in {fill_seconds:.0f} s")
         raw, count, raw_seconds = raw_rate(server.host, server.port, args.batch)
@@ -447,6 +454,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=20_000, help="messages in the mailbox")
     parser.add_argument("--sizes", default="", help="several mailbox sizes, e.g. 20000,100000 (overrides --n)")
     parser.add_argument("--match", type=float, default=0.2, help="share of the mail that is with a seeded client")
+    parser.add_argument("--attach", type=float, default=0.05, help="share of the mail with an attachment")
+    parser.add_argument("--attach-kb", default="4,40", help="attachment sizes: smallest,largest in KB")
     parser.add_argument("--batch", type=int, default=200, help="messages per batch (the account's batch_size)")
     parser.add_argument("--seed", type=int, default=20260302)
     parser.add_argument("--profile", action="store_true", help="profile the import and print the hot spots")

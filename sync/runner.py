@@ -55,7 +55,7 @@ from core.integration import (
     PermanentError,
     TransientError,
 )
-from core.integration.apply import apply_change, prepare_changes, remove_link, stale_links
+from core.integration.apply import apply_change, prepare_changes, remove_link, stale_links, wanted_changes
 from core.models import AccountStatus, ConnectorAccount, Job, JobState, SyncCursor, SyncItemError, SyncRun
 from core.secrets import unseal
 from sync.lease import Heartbeat, Lease, LeaseLost, fence, released
@@ -252,7 +252,7 @@ class JobRunner:
         while True:
             self._checkpoint()
             try:
-                batch = connector.pull(stream, cursor)
+                batch = self._read_batch(connector, stream, cursor)
             except CursorInvalidError as exc:
                 if cursor is None:
                     raise TransientError(f"{stream}: the server refused a full read ({exc.message})") from None
@@ -270,6 +270,26 @@ class JobRunner:
             if not batch.more:
                 self._sweep(stream)
                 return
+
+    def _read_batch(self, connector: Connector, stream: str, cursor: dict[str, Any] | None) -> Batch:
+        """Pull the next batch; when it holds summaries, have the connector read in full those core wants."""
+        batch = connector.pull(stream, cursor)
+        if batch.summaries and batch.changes:
+            connector.complete(stream, batch, self._wanted(batch.changes))
+        return batch
+
+    def _wanted(self, changes: list[Any]) -> set[int]:
+        """Which summaries core wants whole (a read-only look-up); all of them when asking fails."""
+        try:
+            with self.db.session() as s:
+                account = s.get(ConnectorAccount, self.account_id)
+                assert account is not None
+                return wanted_changes(s, account=account, changes=changes)
+        except SQLAlchemyError:
+            raise
+        except Exception:  # noqa: BLE001 - a selector bug only costs bytes: everything is read in full
+            log.error("choosing the items to read in full failed:\n%s", self.redact(traceback.format_exc()))
+            return set(range(len(changes)))
 
     def _commit(self, stream: str, batch: Batch) -> None:
         counts = {"applied": 0, "skipped": 0, "failed": 0}

@@ -16,8 +16,13 @@ Choices, most of them forced by the protocol or by imapclient:
   them all), so UIDs are always explicit lists, found by ``UID SEARCH`` over a window of UIDs
   (``search_uid_range``), never by listing a whole folder; times are fetched with
   ``normalise_times = False`` (aware) and converted to UTC here.
-* **Sizes before bodies.** ``fetch_meta`` reads RFC822.SIZE and FLAGS, so the connector can skip
-  private mail and plan batches by bytes before any body is fetched.
+* **Headers before bodies.** ``fetch_heads`` reads RFC822.SIZE, FLAGS and the header block
+  (``BODY.PEEK[HEADER]``), which is what deciding needs: private mail is skipped, batches are
+  planned by bytes, and core tells which messages are with a client. ``fetch_rest`` then reads
+  the text after the header block (``BODY.PEEK[TEXT]``: header block and text together are the
+  whole message) and INTERNALDATE of those alone. INTERNALDATE is left out of the first
+  FETCH on purpose: imapclient turns every one into a datetime, which costs as much as
+  parsing the rest of the response.
 * **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ,
   and ``SEARCH KEYWORD ... MODSEQ n`` finds the messages marked with a keyword since a pull.
 * **IDLE** (``wait_for_mail``) waits for new mail for a bounded time, ends early on a stop
@@ -51,6 +56,18 @@ Security = Literal["tls", "starttls", "plain"]
 SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "отправленные", "inbox.sent", "inbox/sent")
 FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"]
 HEADER_ITEMS = ["BODY.PEEK[HEADER]", "INTERNALDATE", "FLAGS"]
+HEAD_ITEMS = ["RFC822.SIZE", "FLAGS", "BODY.PEEK[HEADER]"]
+REST_ITEMS = ["INTERNALDATE", "BODY.PEEK[TEXT]"]
+
+
+@dataclass(frozen=True)
+class Head:
+    """What ``fetch_heads`` returns for one message: its size, flags and header block (no body)."""
+
+    uid: int
+    size: int
+    flags: tuple[str, ...]
+    header: bytes
 
 
 @dataclass(frozen=True)
@@ -304,22 +321,38 @@ class MailboxClient:
             raise classify(exc, "search", target=repr(self._folder)) from exc
         return sorted(int(u) for u in uids if low <= int(u) <= high)
 
-    def fetch_meta(self, uids: Iterable[int]) -> dict[int, tuple[int, tuple[str, ...]]]:
-        """UID -> (RFC822.SIZE, flags) of these messages: what to fetch and what to skip, before any body."""
+    def fetch_heads(self, uids: Iterable[int]) -> Iterator[Head]:
+        """Size, flags and header block of these messages, in UID order, without setting \\Seen."""
+        for uid, item in self._fetch(uids, HEAD_ITEMS):
+            header = item.get(b"BODY[HEADER]")
+            flags = tuple(_text(f) for f in item.get(b"FLAGS", ()))
+            yield Head(uid, _int_or_none(item.get(b"RFC822.SIZE")) or 0, flags, bytes(header or b""))
+
+    def fetch_rest(self, uids: Iterable[int], *, text: bool = True) -> Iterator[tuple[int, datetime | None, bytes]]:
+        """(uid, INTERNALDATE in UTC, the message after its header block) per message, in UID order.
+
+        ``text=False`` reads INTERNALDATE alone (for a message too large to read whole).
+        """
+        for uid, item in self._fetch(uids, REST_ITEMS if text else REST_ITEMS[:1]):
+            idate = item.get(b"INTERNALDATE")
+            body = item.get(b"BODY[TEXT]") if text else None
+            yield uid, to_utc(idate) if isinstance(idate, datetime) else None, bytes(body or b"")
+
+    def _fetch(self, uids: Iterable[int], items: list[str]) -> Iterator[tuple[int, dict[bytes, object]]]:
+        """One UID FETCH of these items; (uid, response) per message still there, in UID order."""
         wanted = sorted({int(u) for u in uids})
         if not wanted:
-            return {}
+            return
         try:
-            response = self._require().fetch(wanted, ["RFC822.SIZE", "FLAGS"])
+            response = self._require().fetch(wanted, items)
         except RuntimeError:
             raise
         except Exception as exc:
             raise classify(exc, "fetch", target=repr(self._folder)) from exc
-        return {
-            int(uid): (_int_or_none(item.get(b"RFC822.SIZE")) or 0, tuple(_text(f) for f in item.get(b"FLAGS", ())))
-            for uid, item in response.items()
-            if int(uid) in wanted
-        }
+        for uid in wanted:
+            item = response.pop(uid, None)
+            if item is not None:  # else expunged since the search
+                yield uid, item
 
     def fetch_raw(
         self, uids: Iterable[int], batch_size: int = 200, *, headers_only: bool = False

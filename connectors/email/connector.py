@@ -43,14 +43,15 @@ one seen, so mail that came while no IDLE was running is not missed either.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from connectors.email.client import FolderState, MailboxClient
+from connectors.email.client import FolderState, Head, MailboxClient
 from connectors.email.config import ImapConfig
 from connectors.email.cursor import FolderCursor
 from connectors.email.mapping import parse_message
@@ -115,6 +116,9 @@ class ImapConnector(Connector):
         self._folders: list[str] | None = None
         self._watch: MailboxClient | None = None
         self._watch_uidnext: int | None = None
+        self._states: dict[str, FolderState] = {}
+        self._sizes: dict[int, int] = {}
+        """RFC822.SIZE of the messages of the last batch, by UID (``complete`` reads only the ones in bounds)."""
 
     # ------------------------------------------------------------------ connection
 
@@ -175,7 +179,7 @@ class ImapConnector(Connector):
         if self.cfg.private_folder and folder == self.cfg.private_folder:
             return Batch(cursor=cursor, more=False)
         client = self._open()
-        state = client.select(folder)
+        state = self._states[folder] = client.select(folder)
         cur = self._position(client, folder, state, cursor)
         batch = self._new_mail(client, folder, state, cur)
         if batch is None and not cur.initial_done:
@@ -294,58 +298,85 @@ class ImapConnector(Connector):
     # ------------------------------------------------------------------ reading messages
 
     def _read(self, client: MailboxClient, folder: str, state: FolderState, uids: list[int]) -> tuple[Batch, list[int]]:
-        """Read these UIDs (in this order) as far as the batch's byte budget goes; the batch and the UIDs passed."""
-        meta = client.fetch_meta(uids)
+        """The summaries of these UIDs (in this order) within the batch's byte budget; the batch and the UIDs passed.
+
+        A summary is the message parsed from its header block; ``complete`` reads the rest of
+        the messages core wants.
+        """
+        heads: dict[int, Head | ItemFailure] = dict(self._chunked(folder, state, uids, _heads))
+        batch = Batch(summaries=True)
         passed: list[int] = []
-        whole: list[int] = []
-        big: list[int] = []
-        used = 0
+        self._sizes = {}
+        used = taken = 0
         for uid in uids:
-            size, flags = meta.get(uid, (0, ()))
-            if uid not in meta or self.cfg.private_flag in flags:
-                passed.append(uid)  # expunged meanwhile, or marked private: nothing to read
+            head = heads.get(uid)
+            if not isinstance(head, Head) or self.cfg.private_flag in head.flags:
+                passed.append(uid)  # unreadable (a failure), expunged meanwhile, or marked private: nothing to read
+                if isinstance(head, ItemFailure):
+                    batch.failures.append(head)
                 continue
-            cost = min(size, self.cfg.max_message)
-            if (whole or big) and used + cost > BATCH_BYTES:
+            cost = min(head.size, self.cfg.max_message)
+            if taken and used + cost > BATCH_BYTES:
                 break
-            used += cost
+            used, taken = used + cost, taken + 1
             passed.append(uid)
-            (big if size > self.cfg.max_message else whole).append(uid)
-        batch = Batch()
-        records: list[MailMessage] = []
-        for item in self._fetched(folder, state, whole, headers_only=False):
-            (records if isinstance(item, MailMessage) else batch.failures).append(item)  # type: ignore[arg-type]
-        for item in self._fetched(folder, state, big, headers_only=True):
-            if isinstance(item, ItemFailure):
-                batch.failures.append(item)
-                continue
-            item.problems.append(
-                f"message of {meta[item.uid][0] // (1024 * 1024)} MB is over the limit of "
-                f"{self.cfg.max_message_mb} MB: only its headers were read"
-            )
-            records.append(item)
-        order = {uid: i for i, uid in enumerate(passed)}
-        for record in sorted(records, key=lambda r: order[r.uid]):  # in the order asked: newest first
-            self._file(batch, record)
+            self._sizes[uid] = head.size
+            summary = self._parse(folder, state, uid, head.header, None, head.flags)
+            summary.summary = True
+            _file(batch.changes, batch.failures, summary)
         return batch, passed
 
-    def _fetched(
-        self, folder: str, state: FolderState, uids: list[int], *, headers_only: bool
-    ) -> Iterator[MailMessage | ItemFailure]:
-        """The parsed messages, FETCH_CHUNK per command; a chunk the server fails on is read one by one."""
+    def complete(self, stream: str, batch: Batch, wanted: set[int]) -> None:
+        """Read the rest of the messages core wants (the text after the header block, INTERNALDATE).
+
+        A message over ``max_message_mb`` stays its headers, with a problem saying so.
+        """
+        folder = folder_of(stream)
+        state = self._states[folder]
+        chosen = {i: c for i, c in enumerate(batch.changes) if i in wanted and isinstance(c, MailMessage) and c.summary}
+        by_uid = {c.uid: c for c in chosen.values()}
+        big = {uid for uid in by_uid if self._sizes.get(uid, 0) > self.cfg.max_message}
+        read = itertools.chain(
+            self._chunked(folder, state, sorted(set(by_uid) - big), _rests),
+            self._chunked(folder, state, sorted(big), _dates),
+        )
+        full: dict[int, MailMessage | ItemFailure] = {}
+        for uid, got in read:
+            if isinstance(got, ItemFailure):
+                full[uid] = got
+                continue
+            internal_date, rest = got
+            summary = by_uid[uid]
+            record = self._parse(folder, state, uid, summary.raw + rest, internal_date, summary.flags)
+            if uid in big:
+                record.problems.append(
+                    f"message of {self._sizes[uid] // (1024 * 1024)} MB is over the limit of "
+                    f"{self.cfg.max_message_mb} MB: only its headers were read"
+                )
+            full[uid] = record
+        changes: list[Any] = []
+        for index, change in enumerate(batch.changes):
+            got = full.get(change.uid) if index in chosen else change
+            if isinstance(got, ItemFailure):
+                batch.failures.append(got)
+            elif got is not None:  # None: gone from the server since its headers were read
+                _file(changes, batch.failures, got)
+        batch.changes = changes
+
+    def _chunked(self, folder: str, state: FolderState, uids: list[int], read: Reading) -> Iterator[tuple[int, Any]]:
+        """``read`` FETCH_CHUNK UIDs at a time: (uid, what was read); a chunk the server fails on is read one by one."""
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = uids[start : start + FETCH_CHUNK]
             try:
-                got = list(self._reopen(folder, state).fetch_raw(chunk, FETCH_CHUNK, headers_only=headers_only))
+                got = list(read(self._reopen(folder, state), chunk))
             except (TransientError, PermanentError) as exc:
-                yield from self._one_by_one(folder, state, chunk, headers_only, exc)
+                yield from self._one_by_one(folder, state, chunk, read, exc)
                 continue
-            for uid, raw, internal_date, flags in got:
-                yield self._parse(folder, state, uid, raw, internal_date, flags)
+            yield from got
 
     def _one_by_one(
-        self, folder: str, state: FolderState, uids: list[int], headers_only: bool, error: ConnectorError
-    ) -> Iterator[MailMessage | ItemFailure]:
+        self, folder: str, state: FolderState, uids: list[int], read: Reading, error: ConnectorError
+    ) -> Iterator[tuple[int, Any]]:
         """Read a chunk the server failed on message by message (on a fresh connection after each failure).
 
         A message the server cannot return (Dovecot drops the connection with "Internal error" when
@@ -353,17 +384,15 @@ class ImapConnector(Connector):
         message of the chunk can be read, the trouble is the server's, and the error goes up.
         """
         self.close()  # the failed command may have taken the connection down
-        out: list[MailMessage | ItemFailure] = []
+        out: list[tuple[int, Any]] = []
         for uid in uids:
             client = self._reopen(folder, state)
             try:
-                got = list(client.fetch_raw([uid], 1, headers_only=headers_only))
+                out += list(read(client, [uid]))
             except (TransientError, PermanentError) as exc:
                 self.close()
-                out.append(ItemFailure(f"{folder} UID {uid}", f"the server could not return it: {exc.message}"))
-                continue
-            out += [self._parse(folder, state, *item) for item in got]
-        if len(uids) > 1 and all(isinstance(item, ItemFailure) for item in out):
+                out.append((uid, ItemFailure(f"{folder} UID {uid}", f"the server could not return it: {exc.message}")))
+        if len(uids) > 1 and all(isinstance(got, ItemFailure) for _, got in out):
             raise error
         yield from out
 
@@ -396,15 +425,31 @@ class ImapConnector(Connector):
         record.uidvalidity = state.uidvalidity
         return record
 
-    @staticmethod
-    def _file(batch: Batch, record: MailMessage) -> None:
-        """A change when anything useful could be read; otherwise a failure with the UID and the reasons."""
-        ref = f"{record.folder} UID {record.uid}"
-        if not record.raw:
-            batch.failures.append(ItemFailure(ref, "the server returned an empty message"))
-        elif not record.from_ and not (record.to or record.cc or record.bcc):
-            reasons = "; ".join(record.problems) or "no From, To or Cc header"
-            raw = record.raw[:4000].decode("utf-8", "replace").replace("\x00", "")
-            batch.failures.append(ItemFailure(ref, f"no sender or recipient could be read ({reasons})", raw))
-        else:
-            batch.changes.append(record)
+
+Reading = Callable[[MailboxClient, list[int]], Iterable[tuple[int, Any]]]
+"""One FETCH of some UIDs: (uid, what was read) per message still on the server."""
+
+
+def _heads(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, Head]]:
+    return ((head.uid, head) for head in client.fetch_heads(uids))
+
+
+def _rests(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, tuple[datetime | None, bytes]]]:
+    return ((uid, (internal_date, rest)) for uid, internal_date, rest in client.fetch_rest(uids))
+
+
+def _dates(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, tuple[datetime | None, bytes]]]:
+    return ((uid, (internal_date, b"")) for uid, internal_date, _ in client.fetch_rest(uids, text=False))
+
+
+def _file(changes: list[Any], failures: list[ItemFailure], record: MailMessage) -> None:
+    """A change when anything useful could be read; otherwise a failure with the UID and the reasons."""
+    ref = f"{record.folder} UID {record.uid}"
+    if not record.raw:
+        failures.append(ItemFailure(ref, "the server returned an empty message"))
+    elif not record.from_ and not (record.to or record.cc or record.bcc):
+        reasons = "; ".join(record.problems) or "no From, To or Cc header"
+        raw = record.raw[:4000].decode("utf-8", "replace").replace("\x00", "")
+        failures.append(ItemFailure(ref, f"no sender or recipient could be read ({reasons})", raw))
+    else:
+        changes.append(record)

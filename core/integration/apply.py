@@ -25,6 +25,12 @@ roll it back and leave those items undecided, so each is applied alone and a bad
 only itself. Everything else is applied one by one as usual, and must come out the same
 whether or not the preparer ran.
 
+A record type that connectors may send as summaries (``Batch.summaries``: e-mail headers
+without bodies) registers a *selector* (``@selector(RecordType)``): ``wanted_changes`` asks it
+which summaries of a batch core wants in full, and the engine has the connector read only
+those. A summary left as it is must still be applicable: it is skipped or applied from what it
+carries.
+
 Appliers living in other core packages register themselves with ``@applier(RecordType)``
 when their module is imported; list such modules in ``APPLIER_MODULES`` so the registry is
 complete whoever imports it first.
@@ -96,10 +102,13 @@ class NoApplier(CoreError):
 
 Applier = Callable[..., ApplyOutcome]
 Preparer = Callable[..., dict[int, ApplyOutcome]]
+Selector = Callable[..., set[int]]
 F = TypeVar("F", bound=Applier)
 P = TypeVar("P", bound=Preparer)
+S = TypeVar("S", bound=Selector)
 _APPLIERS: dict[type, Applier] = {}
 _PREPARERS: dict[type, Preparer] = {}
+_SELECTORS: dict[type, Selector] = {}
 _loaded = False
 
 
@@ -125,6 +134,35 @@ def preparer(record_type: type) -> Callable[[P], P]:
         return fn
 
     return register
+
+
+def selector(record_type: type) -> Callable[[S], S]:
+    """Register ``fn(session, *, account, changes)`` to choose which summaries of ``record_type`` core wants whole.
+
+    ``changes`` is a list of (index in the batch, summary); it returns the indices wanted in full.
+    """
+
+    def register(fn: S) -> S:
+        _SELECTORS[record_type] = fn
+        return fn
+
+    return register
+
+
+def wanted_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> set[int]:
+    """The indices of the summaries in ``changes`` that core wants read in full (all of a type without a selector)."""
+    _load()
+    groups: dict[Selector, list[tuple[int, Any]]] = {}
+    wanted: set[int] = set()
+    for index, change in enumerate(changes):
+        fn = next((_SELECTORS[c] for c in type(change).__mro__ if c in _SELECTORS), None)
+        if fn is None:
+            wanted.add(index)
+        else:
+            groups.setdefault(fn, []).append((index, change))
+    for fn, items in groups.items():
+        wanted |= fn(session, account=account, changes=items)
+    return wanted
 
 
 def prepare_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> dict[int, ApplyOutcome]:

@@ -11,6 +11,11 @@ account and knows nothing of our database, our workers or our schedule:
   the changes and stores the cursor in one transaction, so a crash repeats a batch but never
   skips or doubles it. ``Batch.more`` tells the engine to call again at once with the new
   cursor, so a large first import goes batch by batch and resumes where it stopped.
+* Summaries first, optional: a pull may return *summaries* (``Batch.summaries``), such as the
+  headers of e-mail without their bodies. The engine asks core which of them it wants whole
+  (``core.integration.apply.wanted_changes``: for mail, the messages with a client) and calls
+  ``complete(stream, batch, wanted)``, which reads just those in full. Most of a mailbox is
+  with no client: its bodies never leave the server, and the import reads far fewer bytes.
 * ``push(operation)`` makes one outbound change, idempotent by ``operation.key``: pushing
   the same operation twice has no second effect.
 * Live mode, optional: a connector whose account asks for it (``live()`` True) can wait for the
@@ -61,6 +66,8 @@ class Batch:
     more: bool = False
     progress_done: int | None = None
     progress_total: int | None = None
+    summaries: bool = False
+    """The changes are summaries: the engine calls ``Connector.complete`` for those core wants whole."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,14 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Batch:
         """Read the next batch of changes after ``cursor`` (everything when it is None)."""
+
+    def complete(self, stream: str, batch: Batch, wanted: set[int]) -> None:
+        """Read in full the summaries at these indices of ``batch.changes`` (in place); the rest stay summaries.
+
+        A change that can no longer be read in full becomes one of ``batch.failures``; one gone
+        from the server meanwhile is dropped. Raises the usual connector errors, as ``pull`` does.
+        """
+        raise NotImplementedError(f"{self.kind} connector returns no summaries")
 
     def push(self, operation: PushOperation) -> PushResult:
         """Make one outbound change, idempotent by ``operation.key``."""

@@ -61,6 +61,8 @@ class MailMessage:
     """What was wrong with the message but could be worked around (bad charset, broken part...)."""
     uidvalidity: int | None = None
     """The folder's UIDVALIDITY when ``uid`` was read (folder, UIDVALIDITY and UID name one sighting)."""
+    summary: bool = False
+    """Read from its header block only, so far: ``raw`` is the header block, the body is not read yet."""
 
     def all_addresses(self) -> list[MailAddress]:
         """Every participant address, each once, in header order."""

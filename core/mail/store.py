@@ -14,6 +14,9 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
   external address of the message, or (when matching by domain) its domain, is a client's at
   all. When none is - the usual case - the message is skipped at once. Only then does
   ``match_clients`` work out the persons and organizations.
+* **Bodies only for client mail.** A mail connector sends summaries first (the headers); the
+  selector (``select_mail``) tells the engine which could be with a client, and only their
+  bodies are read from the server. The rest is decided from its headers.
 * **Unmatched mail is not stored** (privacy). When the account asks for suggestions, the
   external addresses go to the owner's suggested-contact queue (``core.mail.suggestions``), with
   counts, never the text.
@@ -56,7 +59,7 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.db import utcnow
 from core.errors import CoreError
-from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier, preparer
+from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier, preparer, selector
 from core.integration.errors import PermanentError
 from core.mail.matching import (
     ClientMatch,
@@ -92,6 +95,8 @@ BODY_MAX = 1_000_000
 INTERNAL = "internal mail: no external address"
 UNMATCHED = "no client matched"
 ANCESTORS_MAX = 100
+HEADERS_ONLY = "only the headers were read: no client matched the message when its batch was read"
+"""Stored with a summary (``MailMessage.summary``): its client was added between the reading and the logging."""
 log = logging.getLogger(__name__)
 
 
@@ -150,12 +155,20 @@ def apply_mail(session: Session, *, account: ConnectorAccount, change: MailMessa
         raise PermanentError(f"{where}: {exc.message}", item_ref=where, detail=_summary(change)) from exc
 
 
-@preparer(MailMessage)
-def prepare_mail(
-    session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]
-) -> dict[int, ApplyOutcome]:
-    """Look up every address of the batch in one query; decide at once the mail that can match no client."""
-    us = _us(session, account)
+@selector(MailMessage)
+def select_mail(session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]) -> set[int]:
+    """The messages (by their headers) that could be with a client: only their bodies are worth reading."""
+    _decided, hits = _client_hits(session, _us(session, account), changes)
+    return {index for index, found in hits.items() if found}
+
+
+def _client_hits(
+    session: Session, us: _Us, changes: list[tuple[int, MailMessage]]
+) -> tuple[dict[int, ApplyOutcome], dict[int, list[str]]]:
+    """Internal mail decided at once; per other message, its addresses and domains that are a client's.
+
+    One query for the whole batch (of the values this session has not asked about yet).
+    """
     decided: dict[int, ApplyOutcome] = {}
     wanted: dict[int, list[str]] = {}
     for index, change in changes:
@@ -170,12 +183,21 @@ def prepare_mail(
         chunk = unknown[start : start + 500]
         found = set(session.connection().execute(_CLIENT_POINTS, {"values": chunk}).scalars())
         known.update({v: v in found for v in chunk})
+    return decided, {index: [v for v in values if known[v]] for index, values in wanted.items()}
+
+
+@preparer(MailMessage)
+def prepare_mail(
+    session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]
+) -> dict[int, ApplyOutcome]:
+    """Look up every address of the batch in one query; decide at once the mail that can match no client."""
+    us = _us(session, account)
+    decided, client_hits = _client_hits(session, us, changes)
     quiet = not (us.suggest and us.owner_id is not None)  # with suggestions, unmatched mail still writes
     hits: set[str] = set()
     matched: list[tuple[int, MailMessage]] = []
     by_index = dict(changes)
-    for index, values in wanted.items():
-        found = [v for v in values if known[v]]
+    for index, found in client_hits.items():
         hits.update(found)
         if found:
             matched.append((index, by_index[index]))
@@ -491,8 +513,8 @@ def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
         "participants": _participants(change),
         "text": change.text,
         "html": change.html,
-        "raw_gz": gzip.compress(change.raw, compresslevel=6) if change.raw else None,
-        "problems": list(change.problems),
+        "raw_gz": gzip.compress(change.raw, compresslevel=1) if change.raw else None,
+        "problems": list(change.problems) + ([HEADERS_ONLY] if change.summary else []),
         "created_at": utcnow(),
     }
     made = db.execute(_statement(session, "mail"), values).scalar()

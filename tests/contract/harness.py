@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.integration import Connector, PushOperation
+from core.integration import Batch, Connector, PushOperation
 
 
 class ConnectorHarness(Protocol):
@@ -51,11 +51,21 @@ HarnessFactory = Callable[[Path], AbstractContextManager[ConnectorHarness]]
 """Builds a harness in a temporary folder; the context manager stops the peer on exit."""
 
 
+def read_batch(
+    connector: Connector, stream: str, cursor: dict[str, Any] | None = None, wanted: set[int] | None = None
+) -> Batch:
+    """One batch as the engine reads it: a pull, then, for summaries, ``complete`` of ``wanted`` (default: all)."""
+    batch = connector.pull(stream, cursor)
+    if batch.summaries:
+        connector.complete(stream, batch, set(range(len(batch.changes))) if wanted is None else wanted)
+    return batch
+
+
 def pull_all(connector: Connector, stream: str, cursor: dict[str, Any] | None = None) -> tuple[list[Any], dict | None]:
     """Pull batch after batch until the connector says there is no more; all changes and the last cursor."""
     changes: list[Any] = []
     for _ in range(10_000):
-        batch = connector.pull(stream, cursor)
+        batch = read_batch(connector, stream, cursor)
         changes += batch.changes
         cursor = batch.cursor
         if not batch.more:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import NotFound
-from core.integration.apply import apply_change, prepare_changes
+from core.integration.apply import apply_change, prepare_changes, wanted_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
 from core.mail.store import MailMarkedPrivate
 from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
@@ -363,3 +363,29 @@ def test_the_batch_preparer_decides_every_item_and_logs_the_client_mail_at_once(
         account.settings = {"username": ANNA, "suggest_contacts": True}  # unmatched mail feeds Anna's suggestions
         decided = prepare_changes(s, account=account, changes=batch)
         assert sorted(decided) == [0, 1, 3]  # p3 is left to the applier, which notes its addresses
+
+
+def test_the_selector_wants_the_bodies_of_client_mail_only(db, setup):
+    batch = [
+        message("s1", sender="ivan@acme.test", to=[ANNA]),  # a client's address
+        message("s2", sender="boris@ourcompany.test", to=[ANNA]),  # internal
+        message("s3", sender="stranger@gmail.com", to=[ANNA]),  # no client
+        message("s4", sender="someone@acme.test", to=[ANNA]),  # a client's domain
+        MailMarkedPrivate("INBOX", 9),  # no selector for this type: always wanted whole
+    ]
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["account"])
+        assert wanted_changes(s, account=account, changes=batch) == {0, 3, 4}
+        account.settings = {"username": ANNA, "match_by_domain": False}
+        s.info.clear()
+        assert wanted_changes(s, account=account, changes=batch) == {0, 4}
+
+
+def test_a_summary_that_matches_after_all_is_logged_from_its_headers(db, setup):
+    """Its client was added between the reading (no body fetched) and the logging: logged, and the gap said."""
+    summary = message("s5", sender="ivan@acme.test", to=[ANNA], text="", summary=True)
+    assert apply(db, setup["account"], summary).applied
+    with db.session() as s:
+        stored = s.scalars(select(MailMessageRow)).one()
+        assert "only the headers were read" in " ".join(stored.problems)
+        assert s.scalars(select(Interaction.subject)).all() == ["About s5"]

@@ -14,7 +14,7 @@ from connectors.email.connector import ImapConnector
 from core.integration import ConnectorContext, CursorInvalidError, PermanentError
 from core.mail import MailMessage
 from core.mail.store import MailMarkedPrivate
-from tests.contract.harness import pull_all
+from tests.contract.harness import pull_all, read_batch
 from tests.peers.dovecot import free_port
 from tests.peers.dovecot_fixtures import Mailbox, dovecot, mailbox  # noqa: F401
 
@@ -187,13 +187,52 @@ def test_private_keyword_and_malformed_mail(mailbox: Mailbox, conn) -> None:
     mailbox.append("INBOX", [msg(3)], flags=("$Private",))
     garbage = mailbox.append("INBOX", [b"\x00\x01 nothing here\r\n\xff\r\n"])
     broken = mailbox.append("INBOX", [msg(4, extra="Content-Type: multipart/mixed; boundary=gone\r\n")])
-    batch = conn(mailbox, batch_size=10).pull("mail:INBOX", None)
+    batch = read_batch(conn(mailbox, batch_size=10), "mail:INBOX")
     assert sorted(uids_of(batch.changes)) == [*uids, broken[0]]
     assert [f.item_ref for f in batch.failures] == [f"INBOX UID {garbage[0]}"]
     assert "no sender or recipient could be read" in batch.failures[0].reason
     readable = next(c for c in batch.changes if c.uid == broken[0])
     assert readable.text == "Body 4" and any("MIME" in p for p in readable.problems)
     assert all(c.uidvalidity == batch.cursor["uidvalidity"] for c in batch.changes)
+
+
+@pytest.mark.peers
+def test_a_pull_reads_headers_and_complete_reads_only_the_bodies_core_wants(mailbox: Mailbox, conn) -> None:
+    first, second = msg(1, body="The first body"), msg(2, body="The second body")
+    undated = b"From: client@acme.test\r\nTo: me@ourcompany.test\r\nSubject: No date\r\n\r\nUndated body\r\n"
+    uids = mailbox.append("INBOX", [first, second, undated])
+    c = conn(mailbox)
+    batch = c.pull("mail:INBOX", None)
+    assert batch.summaries and all(m.summary for m in batch.changes)
+    assert {m.subject for m in batch.changes} == {"Message 1", "Message 2", "No date"}
+    assert all(m.raw.endswith(b"\r\n\r\n") and b"body" not in m.raw for m in batch.changes)  # headers only
+    index = {m.uid: i for i, m in enumerate(batch.changes)}
+    c.complete("mail:INBOX", batch, {index[uids[0]], index[uids[2]]})
+    by_uid = {m.uid: m for m in batch.changes}
+    assert by_uid[uids[0]].raw == first and by_uid[uids[0]].text == "The first body" and not by_uid[uids[0]].summary
+    assert by_uid[uids[1]].summary and b"second body" not in by_uid[uids[1]].raw  # never read from the server
+    dated = by_uid[uids[2]]
+    assert dated.sent_at is not None and abs((datetime.now(UTC) - dated.sent_at).total_seconds()) < 300
+    assert any("used the server's INTERNALDATE" in p for p in dated.problems)  # the summary could not know it
+
+
+@pytest.mark.peers
+def test_a_message_gone_or_unreadable_before_its_body_is_read(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n) for n in range(4)])
+    c = conn(mailbox)
+    batch = c.pull("mail:INBOX", None)
+    assert sorted(uids_of(batch.changes)) == uids and not batch.failures
+    folder = mailbox.server.dir / "mail" / mailbox.user
+    files = sorted(p for p in folder.glob("*/*") if p.parent.name in ("new", "cur"))
+    files[1].chmod(0)  # Dovecot can no longer read its body
+    try:
+        c.complete("mail:INBOX", batch, set(range(len(batch.changes))))
+    finally:
+        files[1].chmod(0o600)
+    assert sorted(uids_of(batch.changes)) == [uids[0], uids[2], uids[3]]
+    assert not any(m.summary for m in batch.changes)
+    assert [f.item_ref for f in batch.failures] == [f"INBOX UID {uids[1]}"]
+    assert "the server could not return it" in batch.failures[0].reason
 
 
 @pytest.mark.peers
@@ -216,7 +255,7 @@ def test_marking_a_read_message_private_later_is_reported(mailbox: Mailbox, conn
 def test_big_messages_and_byte_budget(mailbox: Mailbox, conn, monkeypatch) -> None:
     big = msg(1, body="x" * 1_300_000)
     uids = mailbox.append("INBOX", [msg(0, body="y" * 4000), big, msg(2, body="z" * 4000)])
-    batch = conn(mailbox, max_message_mb=1).pull("mail:INBOX", None)
+    batch = read_batch(conn(mailbox, max_message_mb=1), "mail:INBOX")
     by_uid = {c.uid: c for c in batch.changes}
     assert by_uid[uids[1]].subject == "Message 1" and by_uid[uids[1]].text == ""
     assert any("over the limit of 1 MB: only its headers were read" in p for p in by_uid[uids[1]].problems)
@@ -262,7 +301,7 @@ def test_a_message_the_server_cannot_return_is_skipped_with_its_uid(mailbox: Mai
     broken = sorted(p for p in folder.glob("*/*") if p.parent.name in ("new", "cur"))[1]
     broken.chmod(0)  # Dovecot (running as nobody) cannot read it: "Internal error", connection dropped
     try:
-        batch = conn(mailbox, batch_size=10).pull("mail:INBOX", None)
+        batch = read_batch(conn(mailbox, batch_size=10), "mail:INBOX")
     finally:
         broken.chmod(0o600)
     assert sorted(uids_of(batch.changes)) == [uids[0], uids[2], uids[3]]
