@@ -73,7 +73,7 @@ from core.mail.store import MailMarkedPrivate
 PREFIX = "mail:"
 BATCH_BYTES = 32 * 1024 * 1024
 """A batch stops growing once the bodies it would fetch reach this size."""
-FETCH_CHUNK = 100
+FETCH_CHUNK = 200
 """Messages per FETCH command; the responses are parsed and released chunk by chunk."""
 TIMEOUT = 60.0
 LIVE_POLL = 15.0

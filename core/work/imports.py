@@ -10,8 +10,8 @@ import-key look-up, an ORM insert and flush, and an audit entry: most of the imp
   written, so the caller can fall back to logging the items one by one;
 * the batch's import keys are looked up in one query: an item already logged (or repeated in
   the batch) is not logged again, and one the actor may not see is ``NotFound``, as one by one;
-* the new interactions go in one multi-row INSERT, their audit entries ("create", with the
-  same changes as ``log_interaction`` writes) in another;
+* the new interactions go in one multi-row INSERT (their ids read back by import key), their
+  audit entries ("create", with the same changes as ``log_interaction`` writes) in another;
 * each client's last (and first) contact is stamped once, on the objects already loaded.
 
 Only what an import carries is taken here: no result, stage, task or next contact (imported
@@ -86,8 +86,7 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
         views.append((summary, view))
         new.append(True)
     if rows:
-        stmt = insert(Interaction.__table__).returning(Interaction.__table__.c.id, sort_by_parameter_order=True)
-        ids = list(session.execute(stmt, rows).scalars())
+        ids = _insert_rows(session, rows)
         session.execute(
             insert(AuditEntry.__table__),
             [
@@ -105,6 +104,22 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
         )
     session.flush()
     return new
+
+
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the new interactions (one executemany) and return their ids in the order of ``rows``.
+
+    The ids are read back by import key (unique) rather than by ``RETURNING``: SQLite cannot
+    promise the order of a multi-row RETURNING, so SQLAlchemy would insert row by row.
+    """
+    table = Interaction.__table__
+    session.execute(insert(table), rows)
+    keys = [row["import_key"] for row in rows]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), _KEYS_CHUNK):
+        stmt = select(table.c.import_key, table.c.id).where(table.c.import_key.in_(keys[start : start + _KEYS_CHUNK]))
+        ids.update((key, row_id) for key, row_id in session.execute(stmt).tuples())
+    return [ids[key] for key in keys]
 
 
 def _existing(session: Session, actor: Actor, keys: list[str]) -> set[str]:
