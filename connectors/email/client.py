@@ -143,6 +143,8 @@ class MailboxClient:
         self._ssl_context = ssl_context
         self._client: IMAPClient | None = None
         self._folder: str | None = None
+        self._selected: tuple[str, bool, float, FolderState] | None = None
+        """The folder last selected on this connection: name, read-only, when, and its state then."""
 
     def __repr__(self) -> str:
         return f"MailboxClient({self.host}:{self.port}, {self.security}, user={self.username!r})"
@@ -234,7 +236,7 @@ class MailboxClient:
 
     def close(self) -> None:
         """Log out and close the socket; never raises."""
-        client, self._client, self._folder = self._client, None, None
+        client, self._client, self._folder, self._selected = self._client, None, None, None
         if client is None:
             return
         try:
@@ -269,8 +271,16 @@ class MailboxClient:
                     return folder.name
         return None
 
-    def select(self, folder: str, readonly: bool = True) -> FolderState:
-        """Select a folder (EXAMINE by default) and return UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ."""
+    def select(self, folder: str, readonly: bool = True, *, max_age: float = 0.0) -> FolderState:
+        """Select a folder (EXAMINE by default) and return UIDVALIDITY, UIDNEXT, EXISTS, HIGHESTMODSEQ.
+
+        With ``max_age``, a folder this connection selected (the same way) less than that many
+        seconds ago stays selected and its state is returned as it was: a SELECT of a large
+        folder costs the server about 2 ms per thousand messages (60 ms at 30,000).
+        """
+        last = self._selected
+        if max_age > 0 and last is not None and last[:2] == (folder, readonly) and time.monotonic() - last[2] < max_age:
+            return last[3]
         try:
             response = self._require().select_folder(folder, readonly=readonly)
         except RuntimeError:
@@ -281,12 +291,14 @@ class MailboxClient:
         if uidvalidity is None:
             raise PermanentError(f"select {folder!r}: the server sent no UIDVALIDITY")
         self._folder = folder
-        return FolderState(
+        state = FolderState(
             uidvalidity=int(uidvalidity),
             uidnext=_int_or_none(response.get(b"UIDNEXT")),
             exists=int(response.get(b"EXISTS", 0)),
             highestmodseq=_int_or_none(response.get(b"HIGHESTMODSEQ")),
         )
+        self._selected = (folder, readonly, time.monotonic(), state)
+        return state
 
     # ------------------------------------------------------------------ messages
 
@@ -327,6 +339,12 @@ class MailboxClient:
             header = item.get(b"BODY[HEADER]")
             flags = tuple(_text(f) for f in item.get(b"FLAGS", ()))
             yield Head(uid, _int_or_none(item.get(b"RFC822.SIZE")) or 0, flags, bytes(header or b""))
+
+    def fetch_message_id_headers(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+        """(uid, its Message-ID header line) per message, in UID order: nothing else of it is read."""
+        for uid, item in self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]):
+            value = next((v for k, v in item.items() if isinstance(k, bytes) and k.startswith(b"BODY[")), b"")
+            yield uid, bytes(value or b"")
 
     def fetch_rest(self, uids: Iterable[int], *, text: bool = True) -> Iterator[tuple[int, datetime | None, bytes]]:
         """(uid, INTERNALDATE in UTC, the message after its header block) per message, in UID order.

@@ -1,24 +1,30 @@
 """The IMAP connector the engine drives: check a mailbox, list its folders, pull mail batch by batch.
 
 One stream per folder, ``mail:<folder>``: INBOX and the folder the server marks ``\\Sent``
-(SPECIAL-USE, else a usual name), or the folders the account names. The private folder is never
-a stream. Each pull selects the folder read-only (EXAMINE) and returns one batch of parsed
-messages (``core.mail.MailMessage``) with the folder's cursor after them (``cursor.py`` tells
-how the first import walks down from the newest mail and new mail walks up).
+(SPECIAL-USE, else a usual name), or the folders the account names; the private folder is
+never imported (its own stream, ``private:<folder>``, only notices what is moved into it, see
+below). Each pull selects the folder read-only (EXAMINE; a pull that goes on with the previous
+batch keeps it selected up to ``RESELECT`` seconds, since a SELECT of a large folder is slow)
+and returns one batch of parsed messages (``core.mail.MailMessage``) with the folder's cursor
+after them (``cursor.py`` tells how the first import walks down from the newest mail and new
+mail walks up).
 
 How one batch is read, so that memory stays flat however large the mailbox:
 
 1. The UIDs of the batch: new mail above ``last_uid`` first, else the next ``batch_size`` UIDs
    of the first import, found by ``UID SEARCH`` over a window of UIDs (widened when the folder
    is sparse), never by listing the whole folder.
-2. ``FETCH (RFC822.SIZE FLAGS)`` for those: messages carrying the private keyword are passed
-   over without their bodies; the batch ends early when its bodies would exceed
-   ``BATCH_BYTES``; a message over ``max_message_mb`` is read by its headers only.
-3. ``FETCH (BODY.PEEK[] ...)`` of the rest (never ``\\Seen``), parsed one by one as they arrive
-   (``mapping.parse_message``): the headers at once, the body only when core reads it, which it
-   does for the mail it logs - most mail is with no client, and its body is never parsed. The
-   raw bytes travel on in ``MailMessage.raw``: core stores them compressed for the messages it
-   logs, and the rest go with the batch.
+2. ``FETCH (RFC822.SIZE FLAGS BODY.PEEK[HEADER])`` of those (never ``\\Seen``): messages carrying
+   the private keyword are passed over unparsed; the batch ends early when the messages would
+   exceed ``BATCH_BYTES``; the rest are parsed from their header block (``mapping.parse_message``)
+   into *summaries* (``MailMessage.summary``), which is all core needs to tell whether a message
+   is with a client: the batch goes to the engine as summaries.
+3. ``complete``: the engine asks core which summaries it wants whole (the mail with clients) and
+   the connector fetches ``INTERNALDATE BODY.PEEK[TEXT]`` of just those; the header block and
+   the text together are the message, parsed again as a whole (the body lazily, when core
+   reads it). A message over ``max_message_mb`` keeps its headers only. Most mail is with no
+   client: its body never leaves the server. The raw bytes travel on in ``MailMessage.raw``:
+   core stores them compressed for the messages it logs.
 
 A message from which no sender and no recipient could be read is returned as a failure with
 its UID and the reasons, for the admin's list of skipped items; anything readable is returned,
@@ -26,12 +32,14 @@ its problems attached. A message the server itself cannot return (a damaged mail
 answers "Internal error" and drops the connection) must not stop the account for good: the
 chunk it was in is read again message by message, and that one becomes a failure with its UID.
 
-Privacy, by the user's own hand: mail in the private folder is never read; a message carrying
-the private keyword (``$Private`` by default) is never read either. When a message that was
-already logged gets the keyword later, the next pull (which sees it through CONDSTORE's
-HIGHESTMODSEQ, without reading every flag) returns a ``MailMarkedPrivate`` record, and core
-takes the logged copy off the client cards. Moving a logged message into the private folder
-later is not noticed: the move looks like a deletion, and deletions are not followed.
+Privacy, by the user's own hand: mail in the private folder is never imported; a message
+carrying the private keyword (``$Private`` by default) is never read either. When a message
+that was already logged gets the keyword later, the next pull (which sees it through
+CONDSTORE's HIGHESTMODSEQ, without reading every flag) returns a ``MailMarkedPrivate`` record,
+and core takes the logged copy off the client cards. When one is moved into the private folder
+later, the stream ``private:<folder>`` (offered when that folder exists) notices: it reads the
+Message-ID line of each message that comes into the folder, nothing else of it, and returns a
+``MailMovedPrivate`` record, which core treats the same way.
 
 Live mode (``live``): the engine's watcher keeps one more connection per live account, which
 waits in IMAP IDLE on INBOX (``wait_for_changes``); when the server announces new mail, the
@@ -54,7 +62,7 @@ from pydantic import BaseModel
 from connectors.email.client import FolderState, Head, MailboxClient
 from connectors.email.config import ImapConfig
 from connectors.email.cursor import FolderCursor
-from connectors.email.mapping import parse_message
+from connectors.email.mapping import header_message_id, parse_message
 from core.integration import (
     Batch,
     CheckResult,
@@ -68,14 +76,17 @@ from core.integration import (
     TransientError,
 )
 from core.mail import MailMessage
-from core.mail.store import MailMarkedPrivate
+from core.mail.store import MailMarkedPrivate, MailMovedPrivate
 
 PREFIX = "mail:"
+PRIVATE_PREFIX = "private:"
 BATCH_BYTES = 32 * 1024 * 1024
 """A batch stops growing once the bodies it would fetch reach this size."""
 FETCH_CHUNK = 200
 """Messages per FETCH command; the responses are parsed and released chunk by chunk."""
 TIMEOUT = 60.0
+RESELECT = 30.0
+"""Within a run, a folder is selected again (to see mail that came meanwhile) at most this often (seconds)."""
 LIVE_POLL = 15.0
 """How often a server without IDLE is asked for new mail in live mode (seconds)."""
 LIVE_FOLDER = "INBOX"
@@ -117,6 +128,8 @@ class ImapConnector(Connector):
         self._watch: MailboxClient | None = None
         self._watch_uidnext: int | None = None
         self._states: dict[str, FolderState] = {}
+        self._going_on: set[str] = set()
+        """Folders whose last batch said "more": the next pull goes on without selecting again."""
         self._sizes: dict[int, int] = {}
         """RFC822.SIZE of the messages of the last batch, by UID (``complete`` reads only the ones in bounds)."""
 
@@ -170,16 +183,24 @@ class ImapConnector(Connector):
         return CheckResult(ok=True, message="folders: " + ", ".join(folders))
 
     def streams(self) -> list[StreamInfo]:
-        """One stream per folder to import: INBOX and Sent by default."""
-        return [StreamInfo(PREFIX + f, "pull", f) for f in self._wanted_folders(self._open())]
+        """One stream per folder to import (INBOX and Sent by default), then the private folder's when it exists."""
+        client = self._open()
+        found = [StreamInfo(PREFIX + f, "pull", f) for f in self._wanted_folders(client)]
+        private = self.cfg.private_folder
+        if private and any(f.name == private and f.selectable for f in client.list_folders()):
+            found.append(StreamInfo(PRIVATE_PREFIX + private, "pull", f"{private}: mail moved here leaves the clients"))
+        return found
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Batch:
         """The next batch of the folder's mail after ``cursor`` (newest first on the first import)."""
+        if stream.startswith(PRIVATE_PREFIX) and len(stream) > len(PRIVATE_PREFIX):
+            return self._moved_private(stream[len(PRIVATE_PREFIX) :], cursor)
         folder = folder_of(stream)
         if self.cfg.private_folder and folder == self.cfg.private_folder:
             return Batch(cursor=cursor, more=False)
         client = self._open()
-        state = self._states[folder] = client.select(folder)
+        # A batch that continues the previous one (which said "more") keeps the folder selected.
+        state = self._states[folder] = client.select(folder, max_age=RESELECT if folder in self._going_on else 0)
         cur = self._position(client, folder, state, cursor)
         batch = self._new_mail(client, folder, state, cur)
         if batch is None and not cur.initial_done:
@@ -187,6 +208,7 @@ class ImapConnector(Connector):
         if batch is None:
             batch = self._flag_changes(client, folder, state, cur)
         batch = batch or Batch()
+        (self._going_on.add if batch.more else self._going_on.discard)(folder)
         batch.cursor = cur.dump()
         batch.progress_done, batch.progress_total = cur.done, max(cur.total, cur.done)
         return batch
@@ -263,6 +285,33 @@ class ImapConnector(Connector):
         cur.highestmodseq = state.highestmodseq
         hidden = [MailMarkedPrivate(folder, uid, state.uidvalidity) for uid in marked if cur.has_read(uid)]
         return Batch(changes=list(hidden), more=True) if hidden else None
+
+    def _moved_private(self, folder: str, cursor: dict[str, Any] | None) -> Batch:
+        """The Message-IDs of the mail that came into the private folder since ``cursor``; nothing else is read.
+
+        Its cursor is the last UID passed, for one UIDVALIDITY; after a change of UIDVALIDITY
+        the folder is gone through again (marking private twice changes nothing).
+        """
+        client = self._open()
+        state = self._states[folder] = client.select(folder)
+        last = 0
+        if cursor and cursor.get("uidvalidity") == state.uidvalidity and isinstance(cursor.get("last_uid"), int):
+            last = cursor["last_uid"]
+        found = client.search_uid_range(last + 1, 2**32 - 1)
+        todo = found[: self.cfg.batch_size]
+        if todo:
+            last = todo[-1]
+        elif state.uidnext is not None:  # nothing below UIDNEXT can appear any more
+            last = max(last, state.uidnext - 1)
+        batch = Batch(cursor={"uidvalidity": state.uidvalidity, "last_uid": last}, more=len(found) > len(todo))
+        for _uid, head in self._chunked(folder, state, todo, _message_id_lines):
+            if isinstance(head, ItemFailure):
+                batch.failures.append(head)
+                continue
+            message_id = header_message_id(head)
+            if message_id:  # one without a Message-ID cannot be recognised: it stays where it was logged
+                batch.changes.append(MailMovedPrivate(folder, message_id))
+        return batch
 
     # ------------------------------------------------------------------ live mode
 
@@ -432,6 +481,10 @@ Reading = Callable[[MailboxClient, list[int]], Iterable[tuple[int, Any]]]
 
 def _heads(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, Head]]:
     return ((head.uid, head) for head in client.fetch_heads(uids))
+
+
+def _message_id_lines(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+    return client.fetch_message_id_headers(uids)
 
 
 def _rests(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, tuple[datetime | None, bytes]]]:

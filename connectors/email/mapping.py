@@ -53,6 +53,7 @@ from core.mail import MailAttachment, MailMessage
 __all__ = [
     "decode_text",
     "guess_charset",
+    "header_message_id",
     "html_to_text",
     "LazyMailMessage",
     "message_direction",
@@ -234,6 +235,20 @@ def _head_values(head: bytes, notes: Notes) -> dict[str, list[str]]:
         return plain
     msg = BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
     return _guard(notes, "headers", lambda: raw_headers(msg), {})
+
+
+def header_message_id(head: bytes) -> str | None:
+    """The Message-ID (without brackets) named in a header block; None when it has none or it cannot be read."""
+    notes = Notes()
+
+    def values() -> dict[str, list[str]]:
+        if head.isascii():
+            return _head_values(head, notes)
+        return raw_headers(BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True))
+
+    heads = _guard(notes, "headers", values, {})
+    ids = _guard(notes, "Message-ID", lambda: message_ids(heads.get("message-id", []), "Message-ID", notes), [])
+    return ids[0] if ids else None
 
 
 def _fill_headers(

@@ -39,8 +39,10 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
   mail first, so replies often arrive before what they answer: when a message is stored, the
   rows that named it as their thread move to its thread, and the conversation reads as one.
 * **Marked private later.** A ``MailMarkedPrivate`` record (the user put the private keyword on a
-  message already logged) marks that sighting private; when the mail is seen nowhere else, its
-  interactions, attachments and stored copy are deleted (audited), so it leaves the client cards.
+  message already logged) marks that sighting private; a ``MailMovedPrivate`` record (the user
+  moved it into the private folder) marks every sighting of that mailbox private. When the mail
+  is then seen nowhere else, its interactions, attachments and stored copy are deleted
+  (audited), so it leaves the client cards.
 """
 
 from __future__ import annotations
@@ -107,6 +109,14 @@ class MailMarkedPrivate:
     folder: str
     uid: int
     uidvalidity: int | None = None
+
+
+@dataclass(frozen=True)
+class MailMovedPrivate:
+    """The user moved a message into the account's private folder; it is known there by its Message-ID."""
+
+    folder: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -585,7 +595,30 @@ def apply_marked_private(session: Session, *, account: ConnectorAccount, change:
         return ApplyOutcome.skipped("already private", "mail", sighting.mail_id)
     sighting.private = True
     session.flush()
-    mail_id = sighting.mail_id
+    return _leave_the_cards(session, sighting.mail_id)
+
+
+@applier(MailMovedPrivate)
+def apply_moved_private(session: Session, *, account: ConnectorAccount, change: MailMovedPrivate) -> ApplyOutcome:
+    """Take a message the user moved into the private folder off the client cards, unless another mailbox has it."""
+    mail_id = session.scalar(select(MailMessageRow.id).where(MailMessageRow.message_id == change.message_id))
+    if mail_id is None:
+        return ApplyOutcome.skipped("never logged")
+    sightings = session.scalars(
+        select(MailSighting).where(MailSighting.mail_id == mail_id, MailSighting.account_id == account.id)
+    ).all()
+    if not sightings:
+        return ApplyOutcome.skipped("never logged from this mailbox", "mail", mail_id)
+    if all(s.private for s in sightings):
+        return ApplyOutcome.skipped("already private", "mail", mail_id)
+    for sighting in sightings:  # where it was read before the move: that copy is gone or private now
+        sighting.private = True
+    session.flush()
+    return _leave_the_cards(session, mail_id)
+
+
+def _leave_the_cards(session: Session, mail_id: int) -> ApplyOutcome:
+    """Delete the stored mail, its interactions and files (audited) unless a public sighting remains."""
     public = session.scalar(
         select(func.count()).where(MailSighting.mail_id == mail_id, MailSighting.private.is_(False))
     )

@@ -263,3 +263,27 @@ def test_a_stopped_import_resumes_where_it_stopped(db, world):
     }
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(SyncItemError)) == 1
+
+
+def test_mail_moved_into_the_private_folder_leaves_the_client_cards(db, world, dovecot):
+    """Only its Message-ID line is read there; the next run takes the logged copy off the card, once."""
+    user = world["box"]["user"]
+    dovecot.create_folder(user, "Private")
+    assert run(db, world["account_id"]) == "done"
+    subjects = [subject for entries in logged(db).values() for _, subject in entries]
+    assert "Price list" in subjects
+    before = counts(db)
+    with dovecot.imap(user) as client:
+        client.select_folder("INBOX")
+        moved = client.search(["SUBJECT", "Price list"])
+        assert len(moved) == 1
+        client.move(moved, "Private")
+    assert run(db, world["account_id"]) == "done"
+    subjects = [subject for entries in logged(db).values() for _, subject in entries]
+    assert "Price list" not in subjects
+    assert counts(db)[:2] == (before[0] - 1, before[1] - 1)  # one interaction, one stored mail gone
+    with db.session() as s:
+        cursor = s.scalars(select(SyncCursor.cursor).where(SyncCursor.stream == "private:Private")).one()
+        assert cursor["last_uid"] >= 1
+    assert run(db, world["account_id"]) == "done"  # nothing more to do
+    assert counts(db)[:2] == (before[0] - 1, before[1] - 1)

@@ -14,7 +14,7 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.integration.apply import apply_change, prepare_changes, wanted_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
-from core.mail.store import MailMarkedPrivate
+from core.mail.store import MailMarkedPrivate, MailMovedPrivate
 from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
 from core.models import (
     AuditEntry,
@@ -209,6 +209,18 @@ def test_marked_private_in_one_mailbox_stays_when_seen_in_another(db, setup):
     with db.session() as s:
         private = s.scalars(select(MailSighting.private).order_by(MailSighting.account_id)).all()
         assert private == [True, False]
+
+
+def test_moved_into_the_private_folder_leaves_the_cards_unless_another_mailbox_has_it(db, setup):
+    apply(db, setup["account"], message("v1", sender="ivan@acme.test", to=[ANNA]))
+    apply(db, setup["account"], message("v2", sender="ivan@acme.test", to=[ANNA], uid=2))
+    apply(db, setup["shared"], message("v2", sender="ivan@acme.test", to=[ANNA], uid=2))
+    assert apply(db, setup["account"], MailMovedPrivate("Private", "v1")).applied
+    assert apply(db, setup["account"], MailMovedPrivate("Private", "v2")).applied
+    assert [subject for *_, subject, _ in interactions(db)] == ["About v2"]  # the shared mailbox still has v2
+    again = [apply(db, setup["account"], MailMovedPrivate("Private", mid)).reason for mid in ("v1", "v2", "v3")]
+    assert again == ["never logged", "already private", "never logged"]
+    assert apply(db, setup["shared"], MailMovedPrivate("Private", "v1")).reason == "never logged"
 
 
 def test_unmatched_addresses_become_suggestions_counted_once_per_message(db, setup):

@@ -13,7 +13,7 @@ from connectors.email.config import ImapConfig
 from connectors.email.connector import ImapConnector
 from core.integration import ConnectorContext, CursorInvalidError, PermanentError
 from core.mail import MailMessage
-from core.mail.store import MailMarkedPrivate
+from core.mail.store import MailMarkedPrivate, MailMovedPrivate
 from tests.contract.harness import pull_all, read_batch
 from tests.peers.dovecot import free_port
 from tests.peers.dovecot_fixtures import Mailbox, dovecot, mailbox  # noqa: F401
@@ -61,10 +61,11 @@ def test_check_and_default_streams(mailbox: Mailbox, conn) -> None:
     c = conn(mailbox)
     result = c.check()
     assert result.ok and result.message == "folders: INBOX, Отправленные"
-    assert [s.name for s in c.streams()] == ["mail:INBOX", "mail:Отправленные"]
+    assert [s.name for s in c.streams()] == ["mail:INBOX", "mail:Отправленные", "private:Private"]
     named = conn(mailbox, folders=["INBOX", "Private", "Archive"], private_folder="Private")
-    assert [s.name for s in named.streams()] == ["mail:INBOX", "mail:Archive"]
+    assert [s.name for s in named.streams()] == ["mail:INBOX", "mail:Archive", "private:Private"]
     assert named.pull("mail:Private", None).changes == []
+    assert [s.name for s in conn(mailbox, private_folder="Secret").streams()][-1] == "mail:Отправленные"  # none
 
 
 @pytest.mark.peers
@@ -108,6 +109,19 @@ def test_first_import_goes_newest_first_in_batches_with_progress(mailbox: Mailbo
     assert progress == [(3, 7), (6, 7), (7, 7), (7, 7)]
     assert cursor["phase"] == "incremental" and cursor["last_uid"] == uids[-1]
     assert c.pull("mail:INBOX", cursor).changes == []
+
+
+@pytest.mark.peers
+def test_mail_that_comes_during_a_long_import_is_read_by_the_next_pass(mailbox: Mailbox, conn) -> None:
+    """A pull that goes on with the previous batch keeps the folder selected; nothing is missed by it."""
+    uids = mailbox.append("INBOX", [msg(n) for n in range(7)])
+    c = conn(mailbox, batch_size=3)
+    first = c.pull("mail:INBOX", None)
+    late = mailbox.append("INBOX", [msg(100)])
+    rest, cursor = pull_all(c, "mail:INBOX", first.cursor)
+    got = uids_of(first.changes) + uids_of(rest)
+    assert sorted(got) == uids  # the pass went on with the folder as it was first selected
+    assert uids_of(read_batch(c, "mail:INBOX", cursor).changes) == late  # the next pass selects it again
 
 
 @pytest.mark.peers
@@ -233,6 +247,24 @@ def test_a_message_gone_or_unreadable_before_its_body_is_read(mailbox: Mailbox, 
     assert not any(m.summary for m in batch.changes)
     assert [f.item_ref for f in batch.failures] == [f"INBOX UID {uids[1]}"]
     assert "the server could not return it" in batch.failures[0].reason
+
+
+@pytest.mark.peers
+def test_the_private_folder_stream_reads_message_ids_only(mailbox: Mailbox, conn) -> None:
+    mailbox.create_folder("Private")
+    no_id = b"From: client@acme.test\r\nTo: me@ourcompany.test\r\nSubject: No id\r\n\r\nBody\r\n"
+    uids = mailbox.append("Private", [msg(1), msg(2), no_id, msg(3)])
+    c = conn(mailbox, batch_size=2)
+    first = c.pull("private:Private", None)
+    assert first.changes == [MailMovedPrivate("Private", "m1@acme.test"), MailMovedPrivate("Private", "m2@acme.test")]
+    assert first.more and first.cursor["last_uid"] == uids[1]
+    second = c.pull("private:Private", first.cursor)
+    assert second.changes == [MailMovedPrivate("Private", "m3@acme.test")] and not second.more  # no id: passed
+    assert c.pull("private:Private", second.cursor).changes == []
+    mailbox.append("Private", [msg(4)])
+    assert c.pull("private:Private", second.cursor).changes == [MailMovedPrivate("Private", "m4@acme.test")]
+    stale = {**second.cursor, "uidvalidity": 1}  # the folder was renumbered: gone through again
+    assert len(c.pull("private:Private", stale).changes) == 2
 
 
 @pytest.mark.peers
