@@ -60,6 +60,7 @@ from core.models import AccountStatus, ConnectorAccount, Job, JobState, SyncCurs
 from core.secrets import unseal
 from sync.lease import Heartbeat, Lease, LeaseLost, fence, released
 from sync.outbox import push_due
+from sync.reader import Reader
 from sync.redact import Redactor
 from sync.registry import build_connector
 from sync.retry import RetryPolicy
@@ -249,27 +250,31 @@ class JobRunner:
     def _pull_stream(self, connector: Connector, stream: str) -> None:
         self.progress.stream = stream
         cursor = self._load_cursor(stream)
-        while True:
-            self._checkpoint()
-            try:
-                batch = self._read_batch(connector, stream, cursor)
-            except CursorInvalidError as exc:
-                if cursor is None:
-                    raise TransientError(f"{stream}: the server refused a full read ({exc.message})") from None
-                self._reset_cursor(stream, self.redact(exc.message))
-                cursor = None
-                continue
-            except PermanentError as exc:
-                self._stream_failed(stream, exc)
-                return
-            stuck = batch.more and batch.cursor == cursor and not batch.changes and not batch.failures
-            self._commit(stream, batch)
-            if stuck:
-                raise TransientError(f"{stream}: the connector asked for more without moving its cursor")
-            cursor = batch.cursor
-            if not batch.more:
-                self._sweep(stream)
-                return
+        ahead = connector.pull_ahead
+        with Reader(lambda at: self._read_batch(connector, stream, at), ahead=ahead) as reader:
+            while True:
+                self._checkpoint()
+                try:
+                    batch = reader.next(cursor)
+                except CursorInvalidError as exc:
+                    if cursor is None:
+                        raise TransientError(f"{stream}: the server refused a full read ({exc.message})") from None
+                    self._reset_cursor(stream, self.redact(exc.message))
+                    cursor = None
+                    continue
+                except PermanentError as exc:
+                    self._stream_failed(stream, exc)
+                    return
+                stuck = batch.more and batch.cursor == cursor and not batch.changes and not batch.failures
+                if batch.more and not stuck:
+                    reader.read_ahead(batch.cursor)  # the next batch is read while this one is committed
+                self._commit(stream, batch)
+                if stuck:
+                    raise TransientError(f"{stream}: the connector asked for more without moving its cursor")
+                cursor = batch.cursor
+                if not batch.more:
+                    self._sweep(stream)
+                    return
 
     def _read_batch(self, connector: Connector, stream: str, cursor: dict[str, Any] | None) -> Batch:
         """Pull the next batch; when it holds summaries, have the connector read in full those core wants."""

@@ -112,6 +112,9 @@ class Connector(abc.ABC):
     kind: ClassVar[str]
     title: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
+    pull_ahead: ClassVar[bool] = False
+    """True when ``pull`` (and ``complete``) may run in another thread while the engine commits the
+    previous batch (``sync.reader``); no other method of the connector runs meanwhile."""
 
     def __init__(self, config: BaseModel, context: ConnectorContext) -> None:
         self.config = config
