@@ -9,6 +9,12 @@ worker that takes the job over pulls the same batch again and applies it again, 
 nothing the second time because every applier is idempotent. So a crash repeats work but
 never loses or doubles a change.
 
+How a batch is read: ``connector.pull``, and when the batch holds summaries (e-mail headers),
+core's choice of the items it wants whole (``wanted_changes``, a read-only look-up) and
+``connector.complete`` for those. A connector that allows it (``pull_ahead``) has its next
+batch read in a thread while the current one is committed (``sync.reader``); what the engine
+sees, and when it stores which cursor, stays the same.
+
 The run then settles the account according to how it ended (DESIGN.md, "Connectors classify
 errors, the engine decides"):
 
