@@ -164,6 +164,26 @@ def test_a_thread_read_newest_first_ends_as_one_thread(db, setup):
     assert keys == {"t1": "t1", "t2": "t1", "t3": "t1"}
 
 
+def test_a_thread_read_newest_first_over_several_batches_ends_as_one_thread(db, setup):
+    """The batch path: a parent stored in a later batch takes the replies stored before into its thread."""
+    batches = [
+        [message("x4", sender=ANNA, to=["ivan@acme.test"], in_reply_to="x3", folder="Sent", uid=4)],
+        [
+            message("x3", sender="ivan@acme.test", to=[ANNA], in_reply_to="x2", uid=3),
+            message("x2", sender=ANNA, to=["ivan@acme.test"], in_reply_to="x1", folder="Sent", uid=2),
+        ],
+        [message("x1", sender="ivan@acme.test", to=[ANNA], uid=1)],
+    ]
+    for batch in batches:
+        with db.session() as s:
+            account = s.get(ConnectorAccount, setup["account"])
+            decided = prepare_changes(s, account=account, changes=batch)
+            assert all(outcome.applied for outcome in decided.values()) and len(decided) == len(batch)
+    with db.session() as s:
+        keys = dict(s.execute(select(MailMessageRow.message_id, MailMessageRow.thread_key)).all())
+    assert keys == {"x1": "x1", "x2": "x1", "x3": "x1", "x4": "x1"}
+
+
 def test_attachments_are_stored_once_and_over_the_cap_as_metadata(db, setup):
     parts = [
         MailAttachment("offer.pdf", "application/pdf", 9, b"%PDF-1.4\n", content_id="o1"),
