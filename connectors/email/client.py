@@ -54,8 +54,6 @@ from core.integration import AuthError, PermanentError
 Security = Literal["tls", "starttls", "plain"]
 
 SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "отправленные", "inbox.sent", "inbox/sent")
-FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"]
-HEADER_ITEMS = ["BODY.PEEK[HEADER]", "INTERNALDATE", "FLAGS"]
 HEAD_ITEMS = ["RFC822.SIZE", "FLAGS", "BODY.PEEK[HEADER]"]
 REST_ITEMS = ["INTERNALDATE", "BODY.PEEK[TEXT]"]
 
@@ -371,35 +369,6 @@ class MailboxClient:
             item = response.pop(uid, None)
             if item is not None:  # else expunged since the search
                 yield uid, item
-
-    def fetch_raw(
-        self, uids: Iterable[int], batch_size: int = 200, *, headers_only: bool = False
-    ) -> Iterator[tuple[int, bytes, datetime | None, tuple[str, ...]]]:
-        """Yield (uid, raw bytes, INTERNALDATE in UTC, flags) per message, in UID order, without setting \\Seen.
-
-        ``headers_only`` fetches the header block alone (for messages too large to read whole).
-        """
-        client = self._require()
-        items, key = (HEADER_ITEMS, b"BODY[HEADER]") if headers_only else (FETCH_ITEMS, b"BODY[]")
-        wanted = sorted({int(u) for u in uids})
-        for start in range(0, len(wanted), max(1, batch_size)):
-            batch = wanted[start : start + max(1, batch_size)]
-            try:
-                response = client.fetch(batch, items)
-            except Exception as exc:
-                raise classify(exc, "fetch", target=repr(self._folder)) from exc
-            for uid in batch:
-                item = response.pop(uid, None)
-                if item is None:
-                    continue  # expunged since the search
-                body = item.get(key)
-                idate = item.get(b"INTERNALDATE")
-                yield (
-                    uid,
-                    bytes(body) if body is not None else b"",
-                    to_utc(idate) if isinstance(idate, datetime) else None,
-                    tuple(_text(f) for f in item.get(b"FLAGS", ())),
-                )
 
     def with_keyword_changed_since(self, keyword: str, modseq: int) -> list[int]:
         """UIDs of the messages that carry ``keyword`` and whose flags changed after ``modseq`` (CONDSTORE)."""

@@ -144,12 +144,14 @@ def test_fetch_is_byte_exact_and_never_sets_seen(mailbox: Mailbox) -> None:
     before = mailbox.server.flags(mailbox.user, "INBOX")
     with client_for(mailbox) as client:
         client.select("INBOX")
-        got = list(client.fetch_raw(client.search_uids(), batch_size=3))
-    assert [g[0] for g in got] == uids
-    assert [g[1] for g in got] == messages
-    for _, _, internal_date, flags in got:
+        heads = list(client.fetch_heads(client.search_uids()))
+        rests = list(client.fetch_rest(uids[:3]))
+    assert [h.uid for h in heads] == uids and [r[0] for r in rests] == uids[:3]
+    assert [h.size for h in heads] == [len(m) for m in messages]
+    assert all(h.header.endswith(b"\r\n\r\n") and "\\Seen" not in h.flags for h in heads)
+    assert [h.header + rest for h, (_, _, rest) in zip(heads, rests, strict=False)] == messages[:3]  # byte-exact
+    for _, internal_date, _ in rests:
         assert internal_date is not None and internal_date.tzinfo is UTC
-        assert "\\Seen" not in flags
     after = mailbox.server.flags(mailbox.user, "INBOX")
     assert after == before and all("\\Seen" not in f for f in after.values())
 
@@ -164,8 +166,9 @@ def test_search_since_uid_and_date(mailbox: Mailbox) -> None:
         today = datetime.now(UTC).date()
         assert client.search_uids(since_date=today - timedelta(days=1)) == uids
         assert client.search_uids(since_date=date(2100, 1, 1)) == []
-        assert list(client.fetch_raw([])) == []
-        assert [u for u, *_ in client.fetch_raw([uids[0], 999_999])] == [uids[0]]
+        assert list(client.fetch_heads([])) == [] and list(client.fetch_rest([])) == []
+        assert [h.uid for h in client.fetch_heads([uids[0], 999_999])] == [uids[0]]
+        assert [u for u, *_ in client.fetch_rest([uids[0], 999_999], text=False)] == [uids[0]]
 
 
 @pytest.mark.peers
