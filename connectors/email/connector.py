@@ -371,8 +371,7 @@ class ImapConnector(Connector):
             used, taken = used + cost, taken + 1
             passed.append(uid)
             self._sizes[uid] = head.size
-            summary = self._parse(folder, state, uid, head.header, None, head.flags)
-            summary.summary = True
+            summary = self._parse(folder, state, uid, head.header, None, head.flags, summary=True)
             _file(batch.changes, batch.failures, summary)
         return batch, passed
 
@@ -462,7 +461,10 @@ class ImapConnector(Connector):
         raw: bytes,
         internal_date: datetime | None,
         flags: tuple[str, ...],
+        *,
+        summary: bool = False,
     ) -> MailMessage:
+        """The message parsed, its body on first use; a summary's subject, date and ids on first use too."""
         record = parse_message(
             raw,
             folder=folder,
@@ -471,8 +473,10 @@ class ImapConnector(Connector):
             flags=flags,
             attachment_cap=self.cfg.attachment_cap,
             lazy_body=True,
+            lazy_details=summary,
         )
         record.uidvalidity = state.uidvalidity
+        record.summary = summary
         return record
 
 

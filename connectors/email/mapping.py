@@ -116,11 +116,14 @@ def parse_message(
     flags: Iterable[str | bytes] = (),
     attachment_cap: int = 10 * 1024 * 1024,
     lazy_body: bool = False,
+    lazy_details: bool = False,
 ) -> MailMessage:
     """Parse one raw e-mail into a MailMessage; problems are recorded, never raised.
 
     With ``lazy_body`` the headers are read now and the body (text, HTML, attachments and the
-    problems found there) on first use; the record is then a ``LazyMailMessage``.
+    problems found there) on first use; the record is then a ``LazyMailMessage``. With
+    ``lazy_details`` too, only the addresses are read now, and the subject, the date and the
+    ids on first use: what a summary needs to be matched is a third of the header work.
     """
     if not isinstance(raw, bytes):
         raw = bytes(raw) if isinstance(raw, bytearray | memoryview) else str(raw).encode("utf-8", "replace")
@@ -132,22 +135,43 @@ def parse_message(
     notes = Notes()
     cls = MailMessage if head is None else LazyMailMessage
     record = cls(message_id="", folder=folder, uid=uid, subject="", sent_at=None, raw=raw, flags=flag_names)
+    heads: dict[str, list[str]] = {}
     try:
         if head is None:
             _fill(record, raw, internal_date, attachment_cap, notes)
         else:
-            _fill_headers(record, _head_values(head, notes), raw, internal_date, notes)
+            heads = _head_values(head, notes)
+            _fill_addresses(record, heads, notes)
     except Exception as exc:  # last guard
         notes.note(f"message could not be parsed ({type(exc).__name__})")
+    if isinstance(record, LazyMailMessage):
+        if lazy_details:
+            record.defer_details(lambda r: _fill_lazy_details(r, heads, raw, internal_date, notes))
+        else:
+            _fill_lazy_details(record, heads, raw, internal_date, notes)
+        record.defer(lambda r: _fill_lazy_body(r, raw, attachment_cap, notes))
+    else:
+        _fallbacks(record, raw, internal_date, notes)
+        record.problems = notes.problems
+    return record
+
+
+def _fill_lazy_details(
+    record: MailMessage, heads: dict[str, list[str]], raw: bytes, internal_date: datetime | None, notes: Notes
+) -> None:
+    try:
+        _fill_details(record, heads, raw, internal_date, notes)
+    except Exception as exc:  # last guard
+        notes.note(f"message could not be parsed ({type(exc).__name__})")
+    _fallbacks(record, raw, internal_date, notes)
+
+
+def _fallbacks(record: MailMessage, raw: bytes, internal_date: datetime | None, notes: Notes) -> None:
+    """A Message-ID and a date for a record whose headers gave none."""
     if not record.message_id:
         record.message_id = hash_key([], [], "", "", raw)
     if record.sent_at is None and internal_date is not None:
         record.sent_at = _guard(notes, "INTERNALDATE", lambda: to_utc(internal_date), None)
-    if isinstance(record, LazyMailMessage):
-        record.defer(lambda r: _fill_lazy_body(r, raw, attachment_cap, notes))
-    else:
-        record.problems = notes.problems
-    return record
 
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -168,17 +192,72 @@ class LazyMailMessage(MailMessage):
     Most mail in a mailbox is with no client and is dropped after its addresses are matched, so
     the body - most of the parsing time - is read only for what is logged. Reading any body
     field parses it; equality and repr read them too, so a lazy record behaves as an eager one.
+    A summary defers its details too (subject, date, ids: ``defer_details``).
     """
 
     def defer(self, loader: Callable[[LazyMailMessage], None]) -> None:
         """Parse the body with ``loader`` when a body field is first read."""
         self.__dict__["_loader"] = loader
 
+    def defer_details(self, loader: Callable[[LazyMailMessage], None]) -> None:
+        """Parse the subject, the date and the ids with ``loader`` when one of them (or a problem) is first read."""
+        self.__dict__["_details"] = loader
+
+    def _load_details(self) -> None:
+        loader = self.__dict__.pop("_details", None)
+        if loader is not None:
+            loader(self)
+
+    def _detail(self, name: str) -> Any:
+        self._load_details()
+        return self.__dict__[name]
+
     def _body(self, name: str) -> Any:
+        self._load_details()  # the problems found in the details come before those of the body
         loader = self.__dict__.pop("_loader", None)
         if loader is not None:
             loader(self)
         return self.__dict__[name]
+
+    @property  # type: ignore[override]
+    def subject(self) -> str:
+        return self._detail("_subject")
+
+    @subject.setter
+    def subject(self, value: str) -> None:
+        self.__dict__["_subject"] = value
+
+    @property  # type: ignore[override]
+    def sent_at(self) -> datetime | None:
+        return self._detail("_sent_at")
+
+    @sent_at.setter
+    def sent_at(self, value: datetime | None) -> None:
+        self.__dict__["_sent_at"] = value
+
+    @property  # type: ignore[override]
+    def message_id(self) -> str:
+        return self._detail("_message_id")
+
+    @message_id.setter
+    def message_id(self, value: str) -> None:
+        self.__dict__["_message_id"] = value
+
+    @property  # type: ignore[override]
+    def in_reply_to(self) -> str | None:
+        return self._detail("_in_reply_to")
+
+    @in_reply_to.setter
+    def in_reply_to(self, value: str | None) -> None:
+        self.__dict__["_in_reply_to"] = value
+
+    @property  # type: ignore[override]
+    def references(self) -> list[str]:
+        return self._detail("_references")
+
+    @references.setter
+    def references(self, value: list[str]) -> None:
+        self.__dict__["_references"] = value
 
     @property  # type: ignore[override]
     def text(self) -> str:
@@ -254,15 +333,25 @@ def header_message_id(head: bytes) -> str | None:
 def _fill_headers(
     record: MailMessage, heads: dict[str, list[str]], raw: bytes, internal_date: datetime | None, notes: Notes
 ) -> None:
+    _fill_addresses(record, heads, notes)
+    _fill_details(record, heads, raw, internal_date, notes)
+
+
+def _fill_addresses(record: MailMessage, heads: dict[str, list[str]], notes: Notes) -> None:
     def addresses(name: str) -> list:
         return _guard(notes, name, lambda: address_header(heads.get(name.lower(), []), name, notes), [])
 
-    record.subject = _guard(notes, "Subject", lambda: text_header(heads.get("subject", []), "Subject", notes), "")
     record.from_ = addresses("From")
     record.to = addresses("To")
     record.cc = addresses("Cc")
     record.bcc = addresses("Bcc")
     record.reply_to = addresses("Reply-To")
+
+
+def _fill_details(
+    record: MailMessage, heads: dict[str, list[str]], raw: bytes, internal_date: datetime | None, notes: Notes
+) -> None:
+    record.subject = _guard(notes, "Subject", lambda: text_header(heads.get("subject", []), "Subject", notes), "")
     record.sent_at, date_key = _guard(
         notes, "Date", lambda: sent_date(heads.get("date", []), internal_date, notes), (None, "")
     )

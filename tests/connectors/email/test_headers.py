@@ -165,6 +165,26 @@ def test_lazy_body_gives_exactly_the_eager_record() -> None:
     assert lazy_count > 200
 
 
+def test_lazy_details_give_exactly_the_eager_record() -> None:
+    """A summary reads its addresses at once and the rest on first use: the same record in the end."""
+    for raw in _corpus():
+        args = {"folder": "INBOX", "uid": 3, "internal_date": datetime(2026, 3, 2, tzinfo=UTC)}
+        eager = parse_message(raw, **args)
+        lazy = parse_message(raw, **args, lazy_body=True, lazy_details=True)
+        assert (lazy.from_, lazy.to, lazy.cc, lazy.bcc) == (eager.from_, eager.to, eager.cc, eager.bcc)
+        assert _fields(lazy) == _fields(eager), raw[:200]
+
+
+def test_lazy_details_are_parsed_only_when_read() -> None:
+    raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody\r\n"
+    msg = parse_message(raw, folder="INBOX", uid=1, internal_date=None, lazy_body=True, lazy_details=True)
+    assert isinstance(msg, LazyMailMessage) and "_details" in msg.__dict__
+    assert [a.email for a in msg.all_addresses()] == ["a@b.example", "c@d.example"]
+    assert "_details" in msg.__dict__, "reading addresses must not parse the rest"
+    assert msg.problems[0] == "Date: header missing and no INTERNALDATE"  # the details' problems come first
+    assert "_details" not in msg.__dict__ and msg.subject == "café" and msg.message_id.startswith("hash:")
+
+
 def test_lazy_body_is_parsed_only_when_read() -> None:
     raw = test_mapping.ATTACHMENTS.replace(b"Subject: files", b"From: a@b.example\r\nSubject: files")
     msg = parse_message(raw, folder="INBOX", uid=1, internal_date=None, lazy_body=True)
