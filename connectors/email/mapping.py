@@ -48,7 +48,7 @@ from connectors.email.headers import (
     to_utc,
 )
 from connectors.email.quoting import trim_quoted
-from core.mail import MailAttachment, MailMessage
+from core.mail import MailMessage
 
 __all__ = [
     "decode_text",
@@ -186,6 +186,25 @@ def _ascii_header_block(raw: bytes) -> bytes | None:
     return block if block.isascii() else None
 
 
+class _Deferred:
+    """A field of a ``LazyMailMessage`` that its loader fills on first read: one of the ``details`` or the ``body``."""
+
+    def __init__(self, group: Literal["details", "body"]) -> None:
+        self.group = group
+        self.key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = "_" + name
+
+    def __get__(self, record: LazyMailMessage | None, owner: type | None = None) -> Any:
+        if record is None:
+            return self
+        return record._detail(self.key) if self.group == "details" else record._body(self.key)
+
+    def __set__(self, record: LazyMailMessage, value: Any) -> None:
+        record.__dict__[self.key] = value
+
+
 class LazyMailMessage(MailMessage):
     """A MailMessage whose body fields (text, html, attachments, problems) are parsed on first use.
 
@@ -219,77 +238,15 @@ class LazyMailMessage(MailMessage):
             loader(self)
         return self.__dict__[name]
 
-    @property  # type: ignore[override]
-    def subject(self) -> str:
-        return self._detail("_subject")
-
-    @subject.setter
-    def subject(self, value: str) -> None:
-        self.__dict__["_subject"] = value
-
-    @property  # type: ignore[override]
-    def sent_at(self) -> datetime | None:
-        return self._detail("_sent_at")
-
-    @sent_at.setter
-    def sent_at(self, value: datetime | None) -> None:
-        self.__dict__["_sent_at"] = value
-
-    @property  # type: ignore[override]
-    def message_id(self) -> str:
-        return self._detail("_message_id")
-
-    @message_id.setter
-    def message_id(self, value: str) -> None:
-        self.__dict__["_message_id"] = value
-
-    @property  # type: ignore[override]
-    def in_reply_to(self) -> str | None:
-        return self._detail("_in_reply_to")
-
-    @in_reply_to.setter
-    def in_reply_to(self, value: str | None) -> None:
-        self.__dict__["_in_reply_to"] = value
-
-    @property  # type: ignore[override]
-    def references(self) -> list[str]:
-        return self._detail("_references")
-
-    @references.setter
-    def references(self, value: list[str]) -> None:
-        self.__dict__["_references"] = value
-
-    @property  # type: ignore[override]
-    def text(self) -> str:
-        return self._body("_text")
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self.__dict__["_text"] = value
-
-    @property  # type: ignore[override]
-    def html(self) -> str | None:
-        return self._body("_html")
-
-    @html.setter
-    def html(self, value: str | None) -> None:
-        self.__dict__["_html"] = value
-
-    @property  # type: ignore[override]
-    def attachments(self) -> list[MailAttachment]:
-        return self._body("_attachments")
-
-    @attachments.setter
-    def attachments(self, value: list[MailAttachment]) -> None:
-        self.__dict__["_attachments"] = value
-
-    @property  # type: ignore[override]
-    def problems(self) -> list[str]:
-        return self._body("_problems")
-
-    @problems.setter
-    def problems(self, value: list[str]) -> None:
-        self.__dict__["_problems"] = value
+    subject = _Deferred("details")
+    sent_at = _Deferred("details")
+    message_id = _Deferred("details")
+    in_reply_to = _Deferred("details")
+    references = _Deferred("details")
+    text = _Deferred("body")
+    html = _Deferred("body")
+    attachments = _Deferred("body")
+    problems = _Deferred("body")
 
 
 def _fill_lazy_body(record: MailMessage, raw: bytes, cap: int, notes: Notes) -> None:
