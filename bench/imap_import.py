@@ -34,6 +34,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -417,6 +418,25 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- the driver
 
 
+def _import(port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One fresh import of the mailbox in a child process; its figures, printed as they come."""
+    cmd = [sys.executable, "-m", "bench.imap_import", "--child", "--port", str(port)]
+    cmd += ["--db", args.db, "--batch", str(args.batch)] + (["--profile"] if args.profile else [])
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if args.profile:
+        print(done.stderr[-30000:])
+    if done.returncode != 0:
+        raise SystemExit(f"the import failed:\n{done.stderr[-5000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"  import: {figures['pulled']:,} messages in {figures['seconds']:.1f} s (CPU {figures['cpu_seconds']:.1f} s) "
+        f"= {figures['pulled'] / figures['seconds']:,.0f} msg/s "
+        f"({figures['interactions']:,} interactions, {figures['stored']:,} stored, {figures['skipped']:,} skipped, "
+        f"{figures['failed']} failed; {figures['outcome']})"
+    )
+    return figures
+
+
 def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Fill a fresh Dovecot with ``size`` messages, time the raw FETCH and crmhub's import of it."""
     from tests.peers.dovecot import Dovecot
@@ -429,25 +449,23 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
         total_bytes = fill(server, size, args.match, args.seed, args.attach, (kb[0], kb[-1]))
         fill_seconds = time.perf_counter() - started
         print(f"  {size:,} messages ({total_bytes / size / 1024:.1f} KB average) appended in {fill_seconds:.0f} s")
-        raw, count, raw_seconds = raw_rate(server.host, server.port, args.batch)
-        print(f"  raw FETCH BODY.PEEK[]: {count:,} messages in {raw_seconds:.1f} s = {raw:,.0f} msg/s")
-        cmd = [sys.executable, "-m", "bench.imap_import", "--child", "--port", str(server.port)]
-        cmd += ["--db", args.db, "--batch", str(args.batch)] + (["--profile"] if args.profile else [])
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if args.profile:
-            print(done.stderr[-30000:])
-        if done.returncode != 0:
-            raise SystemExit(f"the import failed:\n{done.stderr[-5000:]}")
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        raws: list[float] = []
+        runs: list[dict[str, Any]] = []
+        for _ in range(max(1, args.repeat)):  # raw and import in turn, so both see the same moments
+            raw, count, raw_seconds = raw_rate(server.host, server.port, args.batch)
+            print(f"  raw FETCH BODY.PEEK[]: {count:,} messages in {raw_seconds:.1f} s = {raw:,.0f} msg/s")
+            raws.append(raw)
+            runs.append(_import(server.port, args))
     finally:
         server.stop()
+    raw, figures = statistics.median(raws), sorted(runs, key=lambda f: f["seconds"])[len(runs) // 2]
     rate = figures["pulled"] / figures["seconds"]
-    print(
-        f"  import: {figures['pulled']:,} messages in {figures['seconds']:.1f} s (CPU {figures['cpu_seconds']:.1f} s) "
-        f"= {rate:,.0f} msg/s "
-        f"({figures['interactions']:,} interactions, {figures['stored']:,} stored, {figures['skipped']:,} skipped, "
-        f"{figures['failed']} failed; {figures['outcome']})"
-    )
+    if len(runs) > 1:
+        rates = [f["pulled"] / f["seconds"] for f in runs]
+        print(
+            f"  medians of {len(runs)}: raw {raw:,.0f} msg/s ({min(raws):,.0f}-{max(raws):,.0f}), "
+            f"import {rate:,.0f} msg/s ({min(rates):,.0f}-{max(rates):,.0f})"
+        )
     return {"size": size, "raw": raw, "rate": rate, "kb": total_bytes / size / 1024, **figures}
 
 
@@ -462,6 +480,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attach-kb", default="4,40", help="attachment sizes: smallest,largest in KB")
     parser.add_argument("--batch", type=int, default=200, help="messages per batch (the account's batch_size)")
     parser.add_argument("--seed", type=int, default=20260302)
+    parser.add_argument("--repeat", type=int, default=1, help="raw and import this many times; medians reported")
     parser.add_argument("--profile", action="store_true", help="profile the import and print the hot spots")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
