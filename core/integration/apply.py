@@ -151,15 +151,8 @@ def selector(record_type: type) -> Callable[[S], S]:
 
 def wanted_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> set[int]:
     """The indices of the summaries in ``changes`` that core wants read in full (all of a type without a selector)."""
-    _load()
-    groups: dict[Selector, list[tuple[int, Any]]] = {}
-    wanted: set[int] = set()
-    for index, change in enumerate(changes):
-        fn = next((_SELECTORS[c] for c in type(change).__mro__ if c in _SELECTORS), None)
-        if fn is None:
-            wanted.add(index)
-        else:
-            groups.setdefault(fn, []).append((index, change))
+    groups, unhandled = _grouped(_SELECTORS, changes)
+    wanted = set(unhandled)
     for fn, items in groups.items():
         wanted |= fn(session, account=account, changes=items)
     return wanted
@@ -167,16 +160,30 @@ def wanted_changes(session: Session, *, account: ConnectorAccount, changes: list
 
 def prepare_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> dict[int, ApplyOutcome]:
     """Run every record type's preparer over this batch; the outcomes already decided, by index in ``changes``."""
-    _load()
-    groups: dict[Preparer, list[tuple[int, Any]]] = {}
-    for index, change in enumerate(changes):
-        fn = next((_PREPARERS[c] for c in type(change).__mro__ if c in _PREPARERS), None)
-        if fn is not None:
-            groups.setdefault(fn, []).append((index, change))
+    groups, _unhandled = _grouped(_PREPARERS, changes)
     decided: dict[int, ApplyOutcome] = {}
     for fn, items in groups.items():
         decided.update(fn(session, account=account, changes=items))
     return decided
+
+
+def _handler(registry: dict[type, Any], change: Any) -> Any:
+    """What ``registry`` holds for the change's type (or the nearest base class), else None."""
+    _load()
+    return next((registry[c] for c in type(change).__mro__ if c in registry), None)
+
+
+def _grouped(registry: dict[type, Any], changes: list[Any]) -> tuple[dict[Any, list[tuple[int, Any]]], list[int]]:
+    """The (index, change) pairs of a batch grouped by their handler in ``registry``; the indices of those with none."""
+    groups: dict[Any, list[tuple[int, Any]]] = {}
+    unhandled: list[int] = []
+    for index, change in enumerate(changes):
+        fn = _handler(registry, change)
+        if fn is None:
+            unhandled.append(index)
+        else:
+            groups.setdefault(fn, []).append((index, change))
+    return groups, unhandled
 
 
 def _load() -> None:
@@ -189,12 +196,10 @@ def _load() -> None:
 
 def apply_change(session: Session, *, account: ConnectorAccount, change: Any, stream: str = "") -> ApplyOutcome:
     """Apply one change record of this account to the CRM (idempotent); raises CoreError when it cannot."""
-    _load()
     session.info[STREAM_KEY] = stream
-    for cls in type(change).__mro__:
-        fn = _APPLIERS.get(cls)
-        if fn is not None:
-            return fn(session, account=account, change=change)
+    fn = _handler(_APPLIERS, change)
+    if fn is not None:
+        return fn(session, account=account, change=change)
     raise NoApplier(f"crmhub does not know how to apply a {type(change).__name__} record")
 
 
