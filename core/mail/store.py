@@ -56,7 +56,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from core.config import get_settings
 from core.db import utcnow
@@ -78,6 +78,7 @@ from core.mail.suggestions import note_unmatched
 from core.models import (
     ConnectorAccount,
     ContactPoint,
+    Employment,
     Interaction,
     MailMessageRow,
     MailSighting,
@@ -280,7 +281,22 @@ def _preload_clients(session: Session, owners: list[PointOwner]) -> None:
     for model, ids in ((Person, persons), (Organization, orgs)):
         wanted = sorted(ids)
         for start in range(0, len(wanted), 500):
-            session.scalars(select(model).where(model.id.in_(wanted[start : start + 500]))).all()
+            stmt = select(model).where(model.id.in_(wanted[start : start + 500])).options(*_LIGHT[model])
+            session.scalars(stmt).all()
+
+
+_LIGHT: dict[type, tuple[Any, ...]] = {
+    Person: (
+        lazyload(Person.tags),
+        lazyload(Person.points),
+        selectinload(Person.employments)
+        .joinedload(Employment.organization)
+        .options(lazyload(Organization.tags), lazyload(Organization.points)),
+    ),
+    Organization: (lazyload(Organization.tags), lazyload(Organization.points)),
+}
+"""Logging needs a client's team, name, last contact and (for a person) employers, not its tags or points:
+those stay unloaded until something asks for them."""
 
 
 def _summary(change: MailMessage) -> str:
