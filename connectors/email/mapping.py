@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
 from email.errors import HeaderDefect, MessageDefect
@@ -145,11 +146,9 @@ def parse_message(
     except Exception as exc:  # last guard
         notes.note(f"message could not be parsed ({type(exc).__name__})")
     if isinstance(record, LazyMailMessage):
-        if lazy_details:
-            record.defer_details(lambda r: _fill_lazy_details(r, heads, raw, internal_date, notes))
-        else:
+        if not lazy_details:
             _fill_lazy_details(record, heads, raw, internal_date, notes)
-        record.defer(lambda r: _fill_lazy_body(r, raw, attachment_cap, notes))
+        record.defer(_Pending(notes, attachment_cap, internal_date, heads if lazy_details else None, lazy_details))
     else:
         _fallbacks(record, raw, internal_date, notes)
         record.problems = notes.problems
@@ -205,27 +204,53 @@ class _Deferred:
         record.__dict__[self.key] = value
 
 
+@dataclass
+class _Pending:
+    """What a ``LazyMailMessage`` still has to parse: its details (while ``heads`` is set) and its body."""
+
+    notes: Notes
+    cap: int
+    internal_date: datetime | None
+    heads: dict[str, list[str]] | None
+    """The raw header values, kept for the details; None when not kept (split again from ``raw`` if needed)."""
+    details: bool = True
+    body: bool = True
+
+
 class LazyMailMessage(MailMessage):
     """A MailMessage whose body fields (text, html, attachments, problems) are parsed on first use.
 
     Most mail in a mailbox is with no client and is dropped after its addresses are matched, so
     the body - most of the parsing time - is read only for what is logged. Reading any body
     field parses it; equality and repr read them too, so a lazy record behaves as an eager one.
-    A summary defers its details too (subject, date, ids: ``defer_details``).
+    A summary defers its details too (subject, date, ids).
+
+    Pickled (to cross into another process), a record read in full travels parsed - the
+    sender has the time, the receiver writes - and a summary lazy, its raw header values left
+    behind and split again from ``raw`` if its details are ever read.
     """
 
-    def defer(self, loader: Callable[[LazyMailMessage], None]) -> None:
-        """Parse the body with ``loader`` when a body field is first read."""
-        self.__dict__["_loader"] = loader
+    def defer(self, pending: _Pending) -> None:
+        """Parse the body (and the details, when ``pending.details``) when one of those fields is first read."""
+        self.__dict__["_pending"] = pending
 
-    def defer_details(self, loader: Callable[[LazyMailMessage], None]) -> None:
-        """Parse the subject, the date and the ids with ``loader`` when one of them (or a problem) is first read."""
-        self.__dict__["_details"] = loader
+    def unparsed(self) -> set[str]:
+        """What is still to be parsed on first use: "details", "body", both or neither."""
+        pending = self.__dict__.get("_pending")
+        if pending is None:
+            return set()
+        return {name for name, left in (("details", pending.details), ("body", pending.body)) if left}
 
     def _load_details(self) -> None:
-        loader = self.__dict__.pop("_details", None)
-        if loader is not None:
-            loader(self)
+        pending = self.__dict__.get("_pending")
+        if pending is None or not pending.details:
+            return
+        pending.details = False
+        heads, pending.heads = pending.heads, None
+        if heads is None:  # it crossed a process without them
+            block = _ascii_header_block(self.raw)
+            heads = _head_values(block, pending.notes) if block is not None else {}
+        _fill_lazy_details(self, heads, self.raw, pending.internal_date, pending.notes)
 
     def _detail(self, name: str) -> Any:
         self._load_details()
@@ -233,10 +258,21 @@ class LazyMailMessage(MailMessage):
 
     def _body(self, name: str) -> Any:
         self._load_details()  # the problems found in the details come before those of the body
-        loader = self.__dict__.pop("_loader", None)
-        if loader is not None:
-            loader(self)
+        pending = self.__dict__.get("_pending")
+        if pending is not None and pending.body:
+            pending.body = False
+            _fill_lazy_body(self, self.raw, pending.cap, pending.notes)
         return self.__dict__[name]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state to pickle: a full record parsed, a summary without its raw header values."""
+        if not self.summary:
+            self._body("_text")
+        state = dict(self.__dict__)
+        pending = state.get("_pending")
+        if pending is not None and pending.heads is not None:
+            state["_pending"] = replace(pending, heads=None)
+        return state
 
     subject = _Deferred("details")
     sent_at = _Deferred("details")

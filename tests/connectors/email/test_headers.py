@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import pickle
 import random
 from datetime import UTC, datetime
 from email import policy
@@ -178,21 +179,21 @@ def test_lazy_details_give_exactly_the_eager_record() -> None:
 def test_lazy_details_are_parsed_only_when_read() -> None:
     raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody\r\n"
     msg = parse_message(raw, folder="INBOX", uid=1, internal_date=None, lazy_body=True, lazy_details=True)
-    assert isinstance(msg, LazyMailMessage) and "_details" in msg.__dict__
+    assert isinstance(msg, LazyMailMessage) and msg.unparsed() == {"details", "body"}
     assert [a.email for a in msg.all_addresses()] == ["a@b.example", "c@d.example"]
-    assert "_details" in msg.__dict__, "reading addresses must not parse the rest"
+    assert msg.unparsed() == {"details", "body"}, "reading addresses must not parse the rest"
     assert msg.problems[0] == "Date: header missing and no INTERNALDATE"  # the details' problems come first
-    assert "_details" not in msg.__dict__ and msg.subject == "café" and msg.message_id.startswith("hash:")
+    assert msg.unparsed() == set() and msg.subject == "café" and msg.message_id.startswith("hash:")
 
 
 def test_lazy_body_is_parsed_only_when_read() -> None:
     raw = test_mapping.ATTACHMENTS.replace(b"Subject: files", b"From: a@b.example\r\nSubject: files")
     msg = parse_message(raw, folder="INBOX", uid=1, internal_date=None, lazy_body=True)
-    assert isinstance(msg, LazyMailMessage) and "_loader" in msg.__dict__
+    assert isinstance(msg, LazyMailMessage) and msg.unparsed() == {"body"}
     assert msg.from_[0].email == "a@b.example" and msg.subject == "files"
-    assert "_loader" in msg.__dict__, "reading headers must not parse the body"
+    assert msg.unparsed() == {"body"}, "reading headers must not parse the body"
     assert [a.filename for a in msg.attachments][:2] == ["photo.jpg", "Отчёт Q1.pdf"]
-    assert "_loader" not in msg.__dict__ and msg.text == "See"
+    assert msg.unparsed() == set() and msg.text == "See"
     photo = msg.attachments[0]
     assert (photo.content_id, photo.inline) == ("photo", True)
 
@@ -208,3 +209,28 @@ def test_base64_helper_accepts_what_python_accepts() -> None:
         assert headers._B64.fullmatch(payload) and base64.b64decode(payload, validate=True)
     assert headers._B64.fullmatch("YQ=") is None and headers._B64.fullmatch("Y") is None
     assert Notes().problems == []
+
+
+def test_a_full_record_crosses_a_process_parsed_and_equal() -> None:
+    raw = test_mapping.ATTACHMENTS.replace(b"Subject: files", b"From: a@b.example\r\nSubject: files")
+    args = {"folder": "INBOX", "uid": 1, "internal_date": datetime(2026, 3, 2, tzinfo=UTC)}
+    lazy = parse_message(raw, **args, lazy_body=True)
+    assert lazy.unparsed() == {"body"}
+    arrived = pickle.loads(pickle.dumps(lazy))
+    assert arrived.unparsed() == set(), "the sender parses what it sends in full"
+    assert _fields(arrived) == _fields(parse_message(raw, **args))
+
+
+def test_a_summary_crosses_a_process_lazy_and_reads_its_details_from_raw() -> None:
+    for raw in _corpus():
+        args = {"folder": "INBOX", "uid": 3, "internal_date": datetime(2026, 3, 2, tzinfo=UTC)}
+        summary = parse_message(raw, **args, lazy_body=True, lazy_details=True)
+        if not isinstance(summary, LazyMailMessage):
+            continue  # 8-bit headers are parsed eagerly
+        summary.summary = True
+        arrived = pickle.loads(pickle.dumps(summary))
+        assert arrived.unparsed() == {"details", "body"}
+        assert arrived.all_addresses() == summary.all_addresses()
+        eager = parse_message(raw, **args)
+        eager.summary = True
+        assert _fields(arrived) == _fields(eager), raw[:200]
