@@ -17,6 +17,8 @@ MULTIAPPEND (batches of 500) with generated mail, and then, in the same run:
 It prints both rates, their ratio (the target: the import at no less than a third of the raw
 rate), and the import's peak memory: the child's peak RSS (``resource.getrusage`` ``ru_maxrss``)
 and how far it rose during the import above what the set-up (migration, seeding) had reached.
+A long import reads its mail in a process of its own (``sync.reader_process``); that process's
+CPU time and peak RSS are printed beside the import's.
 
 The mail: a salesperson's mailbox, one message in ``--match`` (default 0.2) is with a seeded
 client (a person's own address, or someone else at the client's mail domain), 0.3 are
@@ -385,6 +387,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         outcome = worker.run_job(lease)
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        reader = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reading process, ended with the job
         if profiler is not None:
             import pstats
 
@@ -409,6 +412,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             "stored": stored,
             "rss_before_mb": before / 1024,
             "rss_peak_mb": peak / 1024,
+            "reader_cpu_seconds": reader.ru_utime + reader.ru_stime,
+            "reader_rss_peak_mb": reader.ru_maxrss / 1024,
         }
     finally:
         db.dispose()
@@ -429,12 +434,20 @@ def _import(port: int, args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"the import failed:\n{done.stderr[-5000:]}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     print(
-        f"  import: {figures['pulled']:,} messages in {figures['seconds']:.1f} s (CPU {figures['cpu_seconds']:.1f} s) "
+        f"  import: {figures['pulled']:,} messages in {figures['seconds']:.1f} s "
+        f"(CPU {figures['cpu_seconds']:.1f} s{_reader(figures)}) "
         f"= {figures['pulled'] / figures['seconds']:,.0f} msg/s "
         f"({figures['interactions']:,} interactions, {figures['stored']:,} stored, {figures['skipped']:,} skipped, "
         f"{figures['failed']} failed; {figures['outcome']})"
     )
     return figures
+
+
+def _reader(figures: dict[str, Any]) -> str:
+    """The reading process's share, when the import started one."""
+    if not figures["reader_cpu_seconds"]:
+        return ""
+    return f" + {figures['reader_cpu_seconds']:.1f} s reading process, {figures['reader_rss_peak_mb']:.0f} MB"
 
 
 def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(default=False, description="Mark cookies Secure (set when served over TLS)")
     run_worker: bool = Field(default=True, description="crmhub serve also runs one background worker")
     sync_log_days: int = Field(default=30, description="How long sync runs are kept")
+    sync_reader_process_items: int = Field(
+        default=5000,
+        description="A stream with at least this many items left (a first mailbox import) is read by a process "
+        "of its own, on a second CPU core; 0 never",
+    )
     log_level: str = Field(default="INFO")
 
     @classmethod

@@ -1,12 +1,21 @@
-"""Reading a stream's batches one batch ahead of the commits, when the connector allows it.
+"""Reading a stream's batches one batch ahead of the commits: in a thread, or in a process of its own.
 
 A batch costs two kinds of work: reading it (the server's time, the network, parsing the
-responses, asking core which items it wants whole) and committing it (matching, writing, the
-database's own time). Done in turn, each waits for the other. A connector whose pulls may run
-in another thread (``Connector.pull_ahead``) has its next batch read in a thread of the reader
-while the engine commits the current one. Python runs one thread at a time, so the overlap is
-what either side spends waiting on a socket, a database server or a C library: about a tenth
-of a mailbox import on this machine (bench/README.md).
+responses, asking core which items it wants whole: ``read_batch``) and committing it
+(matching, writing, the database's own time). Done in turn, each waits for the other.
+
+* **In a thread.** A connector whose pulls may run in another thread (``Connector.pull_ahead``)
+  has its next batch read in a thread of the reader while the engine commits the current one.
+  Python runs one thread at a time, so this wins only what either side spends waiting on a
+  socket, a database server or a C library: about a tenth of a mailbox import.
+* **In a process.** Both sides are mostly Python, so a long first import is CPU-bound on one
+  core. A connector that can be rebuilt in another process from its account
+  (``Connector.pull_in_process``) has a stream with many items left (``elsewhere_from``, the
+  setting ``sync_reader_process_items``) read by a child process of its own
+  (``sync.reader_process``), on the other core, from the batch after the one that showed it:
+  its own connection to the server and to the database, the batches pickled across. Until the
+  child is up (it imports and connects for most of a second), batches go on being read here.
+  Short runs, the usual ones, never pay for starting it.
 
 Nothing else changes. The engine still stores a batch's cursor only with the batch, so a crash
 or a stop repeats at most what was read ahead, never skips it. Only one batch is read ahead
@@ -15,41 +24,131 @@ engine asks for another (after a cursor reset) the read-ahead is dropped and the
 afresh. An error of the read-ahead (a dropped connection, an invalid cursor) is raised where
 the engine asks for that batch, exactly as a direct read would raise it. The thread is always
 finished before the reader closes, so the connector is never used by two threads at once and
-is closed only after its last read.
+is closed only after its last read; the process is told to end and waited for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from core.integration import Batch
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import Database
+from core.integration import Batch, Connector
+from core.integration.apply import wanted_changes
+from core.models import ConnectorAccount
+from sync.redact import Redactor
 
 Cursor = dict[str, Any] | None
+log = logging.getLogger("crmhub.sync")
+
+
+def read_batch(
+    connector: Connector, db: Database, *, account_id: int, stream: str, cursor: Cursor, redact: Redactor
+) -> Batch:
+    """Pull the next batch; when it holds summaries, have the connector read in full those core wants."""
+    batch = connector.pull(stream, cursor)
+    if batch.summaries and batch.changes:
+        connector.complete(stream, batch, _wanted(db, account_id, batch.changes, redact))
+    return batch
+
+
+def _wanted(db: Database, account_id: int, changes: list[Any], redact: Redactor) -> set[int]:
+    """Which summaries core wants whole (a read-only look-up); all of them when asking fails."""
+    try:
+        with db.session() as s:
+            account = s.get(ConnectorAccount, account_id)
+            assert account is not None
+            return wanted_changes(s, account=account, changes=changes)
+    except SQLAlchemyError:
+        raise
+    except Exception:  # noqa: BLE001 - a selector bug only costs bytes: everything is read in full
+        log.error("choosing the items to read in full failed:\n%s", redact(traceback.format_exc()))
+        return set(range(len(changes)))
+
+
+class Elsewhere(Protocol):
+    """Batches read somewhere else (``sync.reader_process``): one request answered at a time."""
+
+    def ready(self) -> bool:
+        """True once it can take requests (without waiting; a start that failed is ready to say so)."""
+
+    def request(self, cursor: Cursor) -> None:
+        """Start reading the batch after ``cursor``."""
+
+    def receive(self) -> Batch:
+        """The batch last requested; its read's error is raised here."""
+
+    def close(self) -> None:
+        """End the reading (an unanswered request is dropped)."""
 
 
 class Reader:
-    """The batches of one stream, ``read(cursor)`` by ``read``; one read ahead in a thread when ``ahead``."""
+    """The batches of one stream, ``read(cursor)`` by ``read``; one read ahead in a thread when ``ahead``.
 
-    def __init__(self, read: Callable[[Cursor], Batch], *, ahead: bool) -> None:
+    With ``elsewhere`` (which starts a reading process), the batches after the first that leaves
+    at least ``elsewhere_from`` items to go are read there instead.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[Cursor], Batch],
+        *,
+        ahead: bool,
+        elsewhere: Callable[[], Elsewhere] | None = None,
+        elsewhere_from: int = 0,
+    ) -> None:
         self.read = read
         self.ahead = ahead
+        self.elsewhere = elsewhere if elsewhere_from > 0 else None
+        self.elsewhere_from = elsewhere_from
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[Cursor, Future[Batch]] | None = None
+        self._starting: Elsewhere | None = None
+        self._remote: Elsewhere | None = None
+        self._asked: tuple[Cursor] | None = None
+        """The cursor the remote reader was last asked about and has not answered yet."""
 
-    def read_ahead(self, cursor: Cursor) -> None:
-        """Start reading the batch after ``cursor`` in the background (nothing when not ``ahead``)."""
+    @property
+    def remote(self) -> bool:
+        """True once the batches are read in another process."""
+        return self._remote is not None
+
+    def read_ahead(self, cursor: Cursor, *, left: int | None = None) -> None:
+        """Start reading the batch after ``cursor`` in the background (nothing when not ``ahead``).
+
+        ``left``: how many items the stream has still to go, when the connector knows; enough of
+        them moves the reading into a process of its own.
+        """
+        if self._remote is None and self._starting is None and self._worth_a_process(left):
+            assert self.elsewhere is not None
+            self._starting = self.elsewhere()  # until it is up, batches are read here as before
+        if self._starting is not None and self._pending is None and self._starting.ready():
+            self._remote, self._starting = self._starting, None
+        if self._remote is not None:
+            if self._asked is None:
+                self._remote.request(cursor)
+                self._asked = (cursor,)
+            return
         if not self.ahead or self._pending is not None:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmhub-read")
         self._pending = (cursor, self._pool.submit(self.read, cursor))
 
+    def _worth_a_process(self, left: int | None) -> bool:
+        return self.elsewhere is not None and left is not None and left >= self.elsewhere_from
+
     def next(self, cursor: Cursor) -> Batch:
         """The batch after ``cursor``: the one read ahead for it, else read now; a read's error is raised here."""
+        if self._remote is not None:
+            return self._next_remote(self._remote, cursor)
         pending, self._pending = self._pending, None
         if pending is not None:
             wanted, future = pending
@@ -58,14 +157,27 @@ class Reader:
             _settle(future)  # read ahead for a cursor the engine no longer asks for
         return self.read(cursor)
 
+    def _next_remote(self, remote: Elsewhere, cursor: Cursor) -> Batch:
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            if asked[0] == cursor:
+                return remote.receive()
+            _settle_remote(remote)  # read ahead for a cursor the engine no longer asks for
+        remote.request(cursor)
+        return remote.receive()
+
     def close(self) -> None:
-        """Wait for a read still running (its batch or error is dropped) and end the thread."""
+        """Wait for a read still running (its batch or error is dropped), end the thread and the process."""
         pending, self._pending = self._pending, None
         if pending is not None:
             _settle(pending[1])
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        for remote in (self._starting, self._remote):
+            if remote is not None:
+                remote.close()
+        self._starting = self._remote = self._asked = None
 
     def __enter__(self) -> Reader:
         return self
@@ -78,3 +190,9 @@ def _settle(future: Future[Batch]) -> None:
     """Wait for a read nobody will use; whatever it raised no longer matters."""
     with contextlib.suppress(BaseException):  # the batch is dropped with its error
         future.result()
+
+
+def _settle_remote(remote: Elsewhere) -> None:
+    """Take an answer nobody will use; whatever it raised no longer matters."""
+    with contextlib.suppress(Exception):  # the batch is dropped with its error
+        remote.receive()

@@ -12,7 +12,8 @@ never loses or doubles a change.
 How a batch is read: ``connector.pull``, and when the batch holds summaries (e-mail headers),
 core's choice of the items it wants whole (``wanted_changes``, a read-only look-up) and
 ``connector.complete`` for those. A connector that allows it (``pull_ahead``) has its next
-batch read in a thread while the current one is committed (``sync.reader``); what the engine
+batch read in a thread while the current one is committed, and a long first import read by a
+process of its own on another core (``pull_in_process``; ``sync.reader``); what the engine
 sees, and when it stores which cursor, stays the same.
 
 The run then settles the account according to how it ended (DESIGN.md, "Connectors classify
@@ -50,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
+from core.config import get_settings
 from core.db import Database, utcnow
 from core.errors import CoreError
 from core.integration import (
@@ -61,12 +63,13 @@ from core.integration import (
     PermanentError,
     TransientError,
 )
-from core.integration.apply import apply_change, prepare_changes, remove_link, stale_links, wanted_changes
+from core.integration.apply import apply_change, prepare_changes, remove_link, stale_links
 from core.models import AccountStatus, ConnectorAccount, Job, JobState, SyncCursor, SyncItemError, SyncRun
 from core.secrets import unseal
 from sync.lease import Heartbeat, Lease, LeaseLost, fence, released
 from sync.outbox import push_due
-from sync.reader import Reader
+from sync.reader import Reader, read_batch
+from sync.reader_process import ReaderProcess, ReadingJob
 from sync.redact import Redactor
 from sync.registry import build_connector
 from sync.retry import RetryPolicy
@@ -104,6 +107,13 @@ def _ref(change: Any) -> str:
         if value not in (None, ""):
             return str(value)[:500]
     return type(change).__name__
+
+
+def _left(batch: Batch) -> int | None:
+    """How many items the stream has still to go after this batch, when the connector says."""
+    if batch.progress_total is None or batch.progress_done is None:
+        return None
+    return max(0, batch.progress_total - batch.progress_done)
 
 
 def _message(exc: BaseException) -> str:
@@ -256,8 +266,19 @@ class JobRunner:
     def _pull_stream(self, connector: Connector, stream: str) -> None:
         self.progress.stream = stream
         cursor = self._load_cursor(stream)
-        ahead = connector.pull_ahead
-        with Reader(lambda at: self._read_batch(connector, stream, at), ahead=ahead) as reader:
+
+        def read(at: dict[str, Any] | None) -> Batch:
+            return read_batch(
+                connector, self.db, account_id=self.account_id, stream=stream, cursor=at, redact=self.redact
+            )
+
+        elsewhere = ReadingJob(self.db.url, self.account_id, stream)
+        with Reader(
+            read,
+            ahead=connector.pull_ahead,
+            elsewhere=(lambda: ReaderProcess(elsewhere)) if connector.pull_in_process else None,
+            elsewhere_from=get_settings().sync_reader_process_items,
+        ) as reader:
             while True:
                 self._checkpoint()
                 try:
@@ -273,7 +294,7 @@ class JobRunner:
                     return
                 stuck = batch.more and batch.cursor == cursor and not batch.changes and not batch.failures
                 if batch.more and not stuck:
-                    reader.read_ahead(batch.cursor)  # the next batch is read while this one is committed
+                    reader.read_ahead(batch.cursor, left=_left(batch))  # read while this one is committed
                 self._commit(stream, batch)
                 if stuck:
                     raise TransientError(f"{stream}: the connector asked for more without moving its cursor")
@@ -281,26 +302,6 @@ class JobRunner:
                 if not batch.more:
                     self._sweep(stream)
                     return
-
-    def _read_batch(self, connector: Connector, stream: str, cursor: dict[str, Any] | None) -> Batch:
-        """Pull the next batch; when it holds summaries, have the connector read in full those core wants."""
-        batch = connector.pull(stream, cursor)
-        if batch.summaries and batch.changes:
-            connector.complete(stream, batch, self._wanted(batch.changes))
-        return batch
-
-    def _wanted(self, changes: list[Any]) -> set[int]:
-        """Which summaries core wants whole (a read-only look-up); all of them when asking fails."""
-        try:
-            with self.db.session() as s:
-                account = s.get(ConnectorAccount, self.account_id)
-                assert account is not None
-                return wanted_changes(s, account=account, changes=changes)
-        except SQLAlchemyError:
-            raise
-        except Exception:  # noqa: BLE001 - a selector bug only costs bytes: everything is read in full
-            log.error("choosing the items to read in full failed:\n%s", self.redact(traceback.format_exc()))
-            return set(range(len(changes)))
 
     def _commit(self, stream: str, batch: Batch) -> None:
         counts = {"applied": 0, "skipped": 0, "failed": 0}

@@ -115,6 +115,7 @@ class ImapConnector(Connector):
     title: ClassVar[str] = "IMAP mailbox (mail lands on the client's card)"
     config_model: ClassVar[type[BaseModel]] = ImapConfig
     pull_ahead: ClassVar[bool] = True
+    pull_in_process: ClassVar[bool] = True
     offered_streams: ClassVar[tuple[StreamInfo, ...]] = (
         StreamInfo("mail:INBOX", "pull", "Inbox"),
         StreamInfo("mail:<Sent>", "pull", "Sent (the folder the server marks as Sent)"),

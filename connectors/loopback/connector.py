@@ -38,6 +38,7 @@ class LoopbackConnector(Connector):
     title: ClassVar[str] = "Loopback (a test server in a folder)"
     config_model: ClassVar[type[BaseModel]] = LoopbackConfig
     pull_ahead: ClassVar[bool] = True
+    pull_in_process: ClassVar[bool] = True
     offered_streams: ClassVar[tuple[StreamInfo, ...]] = (StreamInfo(STREAM, "both", "Contacts"),)
 
     def __init__(self, config: BaseModel, context: ConnectorContext) -> None:

@@ -115,6 +115,10 @@ class Connector(abc.ABC):
     pull_ahead: ClassVar[bool] = False
     """True when ``pull`` (and ``complete``) may run in another thread while the engine commits the
     previous batch (``sync.reader``); no other method of the connector runs meanwhile."""
+    pull_in_process: ClassVar[bool] = False
+    """True when a long stream may be pulled (and completed) by a second instance of the connector,
+    built from the same account in a process of its own (``sync.reader_process``): its change
+    records, failures and errors must pickle. The engine still commits every batch itself."""
 
     def __init__(self, config: BaseModel, context: ConnectorContext) -> None:
         self.config = config

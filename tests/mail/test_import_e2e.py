@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from core.actor import Actor
 from core.db import Database
+from core.integration import Batch
 from core.models import (
     AccountStatus,
     ConnectorAccount,
@@ -28,6 +29,10 @@ from core.models import (
     SyncRun,
 )
 from sync import control
+from sync.reader import read_batch
+from sync.reader_process import ReaderProcess, ReadingJob
+from sync.redact import Redactor
+from sync.registry import build_connector
 from sync.retry import RetryPolicy
 from sync.worker import Worker, WorkerOptions
 from tests.mail.corpus import ANNA, BIG, INBOX, SENT, Clients, seed_clients
@@ -287,3 +292,48 @@ def test_mail_moved_into_the_private_folder_leaves_the_client_cards(db, world, d
         assert cursor["last_uid"] >= 1
     assert run(db, world["account_id"]) == "done"  # nothing more to do
     assert counts(db)[:2] == (before[0] - 1, before[1] - 1)
+
+
+def _batches(request, receive) -> list:
+    """Every batch of a stream, asked for cursor after cursor."""
+    out, cursor = [], None
+    while True:
+        request(cursor)
+        batch = receive()
+        out.append(batch)
+        if not batch.more:
+            return out
+        cursor = batch.cursor
+
+
+def test_a_reading_process_hands_over_the_batches_the_engine_reads_itself(db, world):
+    account_id = world["account_id"]
+    with db.session() as s:
+        connector = build_connector(s, s.get(ConnectorAccount, account_id))
+    summaries: list = []
+    try:
+        for stream in ("mail:INBOX", "mail:Sent"):
+            asked: list = []
+
+            def read_here(stream: str = stream) -> Batch:
+                cursor = asked[-1]
+                return read_batch(connector, db, account_id=account_id, stream=stream, cursor=cursor, redact=Redactor())
+
+            here = _batches(asked.append, read_here)
+            child = ReaderProcess(ReadingJob(db.url, account_id, stream))
+            try:
+                there = _batches(child.request, child.receive)
+            finally:
+                child.close()
+            arrived = [c for b in there for c in b.changes]
+            full = [c for c in arrived if not c.summary]
+            assert full and all(c.unparsed() == set() for c in full), "mail read in full arrives parsed"
+            lazy = [c for c in arrived if c.summary]
+            assert all(c.unparsed() for c in lazy), "summaries arrive lazy"
+            summaries += lazy
+            assert [b.cursor for b in there] == [b.cursor for b in here]
+            assert [b.failures for b in there] == [b.failures for b in here]
+            assert [b.changes for b in there] == [b.changes for b in here]  # every field, parsed here or there
+    finally:
+        connector.close()
+    assert summaries, "the mailbox has mail with no client"

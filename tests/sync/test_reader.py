@@ -82,3 +82,79 @@ def test_without_ahead_everything_is_read_in_the_callers_thread():
         assert remote.reads == []
         reader.next(None)
     assert remote.reads == [(0, threading.current_thread().name)]
+
+
+class Yonder:
+    """Another reader of the same remote (``sync.reader.Elsewhere``), up once ``up`` is set."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+        self.up = False
+        self.asked: list[dict | None] = []
+        self.closed = False
+
+    def ready(self) -> bool:
+        return self.up
+
+    def request(self, cursor: dict | None) -> None:
+        self.asked.append(cursor)
+
+    def receive(self) -> Batch:
+        return self.remote.read(self.asked[-1])
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _drain(reader: Reader, left_of) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        batch = reader.next(cursor)
+        seen += batch.changes
+        if not batch.more:
+            return seen
+        reader.read_ahead(batch.cursor, left=left_of(batch))
+        cursor = batch.cursor
+
+
+def test_a_long_stream_moves_to_the_other_reader_once_it_is_up():
+    remote = Remote()
+    yonder = Yonder(remote)
+    started = []
+
+    def elsewhere() -> Yonder:
+        started.append(True)
+        return yonder
+
+    with Reader(remote.read, ahead=True, elsewhere=elsewhere, elsewhere_from=2) as reader:
+        first = reader.next(None)
+        reader.read_ahead(first.cursor, left=3)  # long enough: the other reader starts, not up yet
+        second = reader.next(first.cursor)  # so this one was read here, in the thread
+        yonder.up = True
+        reader.read_ahead(second.cursor, left=2)
+        assert reader.remote
+        rest = reader.next(second.cursor)
+        reader.read_ahead(rest.cursor, left=0)
+        last = reader.next(rest.cursor)
+    assert [b.changes[0] for b in (first, second, rest, last)] == ["item 0", "item 1", "item 2", "item 3"]
+    assert started == [True] and yonder.asked == [{"at": 2}, {"at": 3}] and yonder.closed
+    assert [at for at, _ in remote.reads] == [0, 1, 2, 3], "each batch read once"
+
+
+def test_a_short_stream_or_an_unknown_length_stays_in_the_thread():
+    for left_of in (lambda b: 1, lambda b: None):
+        remote = Remote()
+        with Reader(remote.read, ahead=True, elsewhere=lambda: pytest.fail("started"), elsewhere_from=2) as reader:
+            assert _drain(reader, left_of) == ["item 0", "item 1", "item 2", "item 3"]
+            assert not reader.remote
+
+
+def test_after_a_reset_the_other_reader_reads_the_batch_asked_for():
+    remote = Remote()
+    yonder = Yonder(remote)
+    yonder.up = True
+    with Reader(remote.read, ahead=True, elsewhere=lambda: yonder, elsewhere_from=1) as reader:
+        first = reader.next(None)
+        reader.read_ahead(first.cursor, left=3)
+        assert reader.next(None).changes == ["item 0"]  # a reset: the read-ahead for {"at": 1} is dropped
+    assert yonder.asked == [{"at": 1}, None]

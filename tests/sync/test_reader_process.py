@@ -1,0 +1,121 @@
+"""sync.reader_process: a long stream read by a child process gives the engine exactly what reading it here gives.
+
+Real child processes (spawned, as in production) on the loopback connector, whose access log
+names the process of every pull.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from connectors.loopback.client import LoopbackServer
+from core.config import get_settings
+from core.db import Database
+from core.integration import CursorInvalidError, TransientError
+from core.models import AccountStatus
+from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob
+from tests.sync.conftest import account, add_account, contacts, last_run, linked_persons, run_now
+
+
+@contextmanager
+def reading(db: Database, account_id: int) -> Iterator[ReaderProcess]:
+    """A reading process for the account's contacts, up and ready; ended afterwards."""
+    process = ReaderProcess(ReadingJob(db.url, account_id, "contacts"))
+    try:
+        deadline = time.monotonic() + 60
+        while not process.ready():
+            assert time.monotonic() < deadline, "the reading process did not start"
+            time.sleep(0.02)
+        yield process
+    finally:
+        process.close()
+
+
+def _pullers(server: LoopbackServer) -> list[int]:
+    return [call["pid"] for call in server.calls()]
+
+
+def test_the_child_reads_batch_after_batch_as_asked(db: Database, server: LoopbackServer) -> None:
+    with reading(db, add_account(db, server)) as process:
+        process.request(None)
+        first = process.receive()
+        process.request(first.cursor)
+        second = process.receive()
+    names = [c.first_name for c in first.changes + second.changes]
+    assert names == ["First0", "First1", "First2", "First3"]
+    assert (second.progress_done, second.progress_total, second.more) == (4, 5, True)
+    assert set(_pullers(server)) == {process_pid(server)} and os.getpid() not in _pullers(server)
+
+
+def process_pid(server: LoopbackServer) -> int:
+    """The one process that pulled from the server."""
+    (pid,) = set(_pullers(server))
+    return pid
+
+
+def test_a_connector_error_crosses_as_itself(db: Database, server: LoopbackServer) -> None:
+    with reading(db, add_account(db, server)) as process:
+        process.request(None)
+        cursor = process.receive().cursor
+        server.compact()
+        process.request(cursor)
+        with pytest.raises(CursorInvalidError, match="compacted"):
+            process.receive()
+        process.request(None)  # it goes on serving after an error
+        assert len(process.receive().changes) == 2
+
+
+def test_a_child_killed_mid_read_is_a_transient_error(db: Database, server: LoopbackServer) -> None:
+    account_id = add_account(db, server)
+    server.set_control(delay=30)
+    with reading(db, account_id) as process:
+        process.request(None)
+        time.sleep(0.5)
+        os.kill(process.pid, signal.SIGKILL)
+        with pytest.raises(TransientError, match=r"stopped unexpectedly \(exit code -9\)"):
+            process.receive()
+        with pytest.raises(TransientError):
+            process.request(None)
+
+
+def test_an_account_that_cannot_be_used_fails_at_the_first_batch(db: Database, server: LoopbackServer) -> None:
+    with reading(db, 999_999) as process:
+        process.request(None)
+        with pytest.raises(ReaderProcessError, match="account #999999 no longer exists"):
+            process.receive()
+
+
+@pytest.fixture
+def process_from_six(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streams with six or more contacts left are read by a process (the default waits for thousands)."""
+    monkeypatch.setenv("CRMHUB_SYNC_READER_PROCESS_ITEMS", "6")
+    get_settings.cache_clear()
+
+
+def test_a_long_first_import_is_read_by_a_child_and_applied_whole(
+    db: Database, tmp_path, process_from_six: None
+) -> None:
+    server = LoopbackServer.create(tmp_path / "big", password="s3cret-loopback-Pa55", contacts=contacts(40))
+    account_id = add_account(db, server, name="Big")
+    server.set_control(delay=0.1)  # 20 batches: time enough for the child to start
+    assert run_now(db, account_id) == "done"
+    persons = linked_persons(db, account_id)
+    assert sorted(p.first_name for p in persons.values()) == sorted(f"First{i}" for i in range(40))
+    run = last_run(db, account_id)
+    assert (run.status, run.pulled, run.failed) == ("ok", 40, 0)
+    pullers = _pullers(server)
+    assert pullers[0] == os.getpid(), "the first batch, which shows the stream is long, is read here"
+    assert pullers[-1] != os.getpid(), "the rest is read by the child once it is up"
+    assert account(db, account_id).status == AccountStatus.ok
+
+
+def test_a_short_stream_never_starts_a_process(db: Database, server: LoopbackServer, process_from_six: None) -> None:
+    account_id = add_account(db, server)  # five contacts
+    assert run_now(db, account_id) == "done"
+    assert set(_pullers(server)) == {os.getpid()}
