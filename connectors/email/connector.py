@@ -62,7 +62,7 @@ from pydantic import BaseModel
 from connectors.email.client import FolderState, Head, MailboxClient
 from connectors.email.config import ImapConfig
 from connectors.email.cursor import FolderCursor
-from connectors.email.mapping import header_message_id, parse_message
+from connectors.email.mapping import completed, header_message_id, parse_message
 from core.integration import (
     Batch,
     CheckResult,
@@ -397,7 +397,9 @@ class ImapConnector(Connector):
                 continue
             internal_date, rest = got
             summary = by_uid[uid]
-            record = self._parse(folder, state, uid, summary.raw + rest, internal_date, summary.flags)
+            record = completed(summary, rest, internal_date) or self._parse(
+                folder, state, uid, summary.raw + rest, internal_date, summary.flags
+            )
             if uid in big:
                 record.problems.append(
                     f"message of {self._sizes[uid] // (1024 * 1024)} MB is over the limit of "

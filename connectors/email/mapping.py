@@ -52,6 +52,7 @@ from connectors.email.quoting import trim_quoted
 from core.mail import MailMessage
 
 __all__ = [
+    "completed",
     "decode_text",
     "guess_charset",
     "header_message_id",
@@ -152,6 +153,29 @@ def parse_message(
     else:
         _fallbacks(record, raw, internal_date, notes)
         record.problems = notes.problems
+    return record
+
+
+def completed(summary: MailMessage, rest: bytes, internal_date: datetime | None) -> MailMessage | None:
+    """The message in full from its summary (parsed from its header block) and the bytes after that block.
+
+    Its headers are not parsed again: the addresses are the summary's, the details come from the
+    header values it kept. None when the summary kept none (8-bit headers, details already
+    read): then parse the whole message.
+    """
+    pending = summary.__dict__.get("_pending") if isinstance(summary, LazyMailMessage) else None
+    if pending is None or not pending.details or pending.heads is None:
+        return None
+    raw = summary.raw + rest
+    record = LazyMailMessage(
+        message_id="", folder=summary.folder, uid=summary.uid, subject="", sent_at=None, raw=raw, flags=summary.flags
+    )
+    record.from_, record.to, record.cc = list(summary.from_), list(summary.to), list(summary.cc)
+    record.bcc, record.reply_to = list(summary.bcc), list(summary.reply_to)
+    record.uidvalidity = summary.uidvalidity
+    notes = Notes(problems=list(pending.notes.problems), charset_hint=pending.notes.charset_hint)
+    _fill_lazy_details(record, pending.heads, raw, internal_date, notes)
+    record.defer(_Pending(notes, pending.cap, internal_date, None, False))
     return record
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from connectors.email import headers
 from connectors.email.charsets import Notes
 from connectors.email.headers import raw_headers, split_header_block
-from connectors.email.mapping import LazyMailMessage, parse_message
+from connectors.email.mapping import LazyMailMessage, _ascii_header_block, completed, parse_message
 from tests.connectors.email import test_mapping
 from tests.mail import corpus
 
@@ -234,3 +234,28 @@ def test_a_summary_crosses_a_process_lazy_and_reads_its_details_from_raw() -> No
         eager = parse_message(raw, **args)
         eager.summary = True
         assert _fields(arrived) == _fields(eager), raw[:200]
+
+
+def test_a_summary_completed_with_the_rest_equals_the_message_parsed_whole() -> None:
+    completed_ones = 0
+    for raw in _corpus():
+        block = _ascii_header_block(raw)
+        if block is None:
+            continue  # no header block, or 8-bit headers: such a summary is parsed again whole
+        date = datetime(2026, 3, 2, tzinfo=UTC)
+        summary = parse_message(block, folder="INBOX", uid=3, internal_date=None, lazy_body=True, lazy_details=True)
+        summary.summary, summary.uidvalidity = True, 77
+        full = completed(summary, raw[len(block) :], date)
+        assert full is not None and full.unparsed() == {"body"}
+        whole = parse_message(raw, folder="INBOX", uid=3, internal_date=date, lazy_body=True)
+        whole.uidvalidity = 77
+        assert _fields(full) == _fields(whole), raw[:200]
+        completed_ones += 1
+    assert completed_ones > 20
+
+
+def test_a_summary_whose_details_were_read_is_parsed_again_whole() -> None:
+    raw = b"From: a@b.example\r\nSubject: hi\r\n\r\nbody\r\n"
+    summary = parse_message(raw[:-6], folder="INBOX", uid=1, internal_date=None, lazy_body=True, lazy_details=True)
+    assert summary.subject == "hi"
+    assert completed(summary, b"body\r\n", None) is None
