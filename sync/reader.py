@@ -14,8 +14,8 @@ responses, asking core which items it wants whole: ``read_batch``) and committin
   setting ``sync_reader_process_items``) read by a child process of its own
   (``sync.reader_process``), on the other core, from the batch after the one that showed it:
   its own connection to the server and to the database, the batches pickled across. Until the
-  child is up (it imports and connects for most of a second), batches go on being read here.
-  Short runs, the usual ones, never pay for starting it.
+  child is up (it imports and connects for most of a second), batches go on being read here,
+  and they still are if it cannot start. Short runs, the usual ones, never pay for starting it.
 
 Nothing else changes. The engine still stores a batch's cursor only with the batch, so a crash
 or a stop repeats at most what was read ahead, never skips it. Only one batch is read ahead
@@ -76,8 +76,8 @@ def _wanted(db: Database, account_id: int, changes: list[Any], redact: Redactor)
 class Elsewhere(Protocol):
     """Batches read somewhere else (``sync.reader_process``): one request answered at a time."""
 
-    def ready(self) -> bool:
-        """True once it can take requests (without waiting; a start that failed is ready to say so)."""
+    def started(self) -> bool | None:
+        """Without waiting: True once it takes requests, False while it starts, None when it could not start."""
 
     def request(self, cursor: Cursor) -> None:
         """Start reading the batch after ``cursor``."""
@@ -129,8 +129,8 @@ class Reader:
         if self._remote is None and self._starting is None and self._worth_a_process(left):
             assert self.elsewhere is not None
             self._starting = self.elsewhere()  # until it is up, batches are read here as before
-        if self._starting is not None and self._pending is None and self._starting.ready():
-            self._remote, self._starting = self._starting, None
+        if self._starting is not None and self._pending is None:
+            self._take_over(self._starting)
         if self._remote is not None:
             if self._asked is None:
                 self._remote.request(cursor)
@@ -141,6 +141,16 @@ class Reader:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmhub-read")
         self._pending = (cursor, self._pool.submit(self.read, cursor))
+
+    def _take_over(self, starting: Elsewhere) -> None:
+        """Read there from now on once it is up; when it could not start, go on reading here."""
+        up = starting.started()
+        if up:
+            self._remote, self._starting = starting, None
+        elif up is None:
+            starting.close()
+            self._starting, self.elsewhere = None, None
+            log.warning("reading in a process of its own could not start; the stream is read by the worker itself")
 
     def _worth_a_process(self, left: int | None) -> bool:
         return self.elsewhere is not None and left is not None and left >= self.elsewhere_from

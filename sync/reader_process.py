@@ -69,7 +69,8 @@ class ReaderProcess:
         )
         self._process.start()
         child_end.close()
-        self._ready = False
+        self._started: bool | None = None
+        """Whether the child said it is up (None: it has not said yet)."""
         self._failed: BaseException | None = None
         log.info("account #%s: %s is read by process %s", job.account_id, job.stream, self.pid)
 
@@ -78,20 +79,20 @@ class ReaderProcess:
         """The child's process id."""
         return self._process.pid
 
-    def ready(self, wait: bool = False) -> bool:
-        """True once the child has said it is up (or failed to start: the next ``receive`` says why)."""
-        if self._ready:
-            return True
-        try:
-            if not wait and not self._conn.poll():
-                return False
-            kind, value = self._conn.recv()
-        except (EOFError, OSError, ValueError):
-            kind, value = "error", self._gone()
-        self._ready = True
-        if kind == "error":
-            self._failed = value
-        return True
+    def started(self, wait: bool = False) -> bool | None:
+        """True once the child says it is up, False while it starts, None when it could not start (logged)."""
+        if self._started is None:
+            try:
+                if not wait and not self._conn.poll():
+                    return False
+                kind, value = self._conn.recv()
+            except (EOFError, OSError, ValueError):
+                kind, value = "error", self._gone()
+            self._started = kind == "ready"
+            if not self._started:
+                self._failed = value
+                log.warning("account #%s: the reading process could not start: %s", self.job.account_id, value)
+        return self._started or None
 
     def request(self, cursor: Cursor) -> None:
         """Ask the child for the batch after ``cursor``."""
@@ -104,7 +105,7 @@ class ReaderProcess:
 
     def receive(self) -> Batch:
         """The batch the child read for the last request; its error is raised here."""
-        self.ready(wait=True)
+        self.started(wait=True)
         if self._failed is not None:
             raise self._failed
         try:

@@ -93,7 +93,7 @@ class Yonder:
         self.asked: list[dict | None] = []
         self.closed = False
 
-    def ready(self) -> bool:
+    def started(self) -> bool | None:
         return self.up
 
     def request(self, cursor: dict | None) -> None:
@@ -158,3 +158,13 @@ def test_after_a_reset_the_other_reader_reads_the_batch_asked_for():
         reader.read_ahead(first.cursor, left=3)
         assert reader.next(None).changes == ["item 0"]  # a reset: the read-ahead for {"at": 1} is dropped
     assert yonder.asked == [{"at": 1}, None]
+
+
+def test_when_the_other_reader_cannot_start_the_stream_is_read_here():
+    remote = Remote()
+    yonder = Yonder(remote)
+    yonder.up = None  # it could not start
+    with Reader(remote.read, ahead=True, elsewhere=lambda: yonder, elsewhere_from=1) as reader:
+        assert _drain(reader, lambda b: 3) == ["item 0", "item 1", "item 2", "item 3"]
+        assert not reader.remote
+    assert yonder.closed and yonder.asked == []

@@ -29,7 +29,7 @@ def reading(db: Database, account_id: int) -> Iterator[ReaderProcess]:
     process = ReaderProcess(ReadingJob(db.url, account_id, "contacts"))
     try:
         deadline = time.monotonic() + 60
-        while not process.ready():
+        while process.started() is False:
             assert time.monotonic() < deadline, "the reading process did not start"
             time.sleep(0.02)
         yield process
@@ -84,8 +84,9 @@ def test_a_child_killed_mid_read_is_a_transient_error(db: Database, server: Loop
             process.request(None)
 
 
-def test_an_account_that_cannot_be_used_fails_at_the_first_batch(db: Database, server: LoopbackServer) -> None:
+def test_a_child_that_cannot_start_says_why(db: Database, server: LoopbackServer) -> None:
     with reading(db, 999_999) as process:
+        assert process.started() is None
         process.request(None)
         with pytest.raises(ReaderProcessError, match="account #999999 no longer exists"):
             process.receive()
