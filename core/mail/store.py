@@ -241,13 +241,15 @@ def _log_in_bulk(
     owners: list[tuple[int, int, bool, int]] = []  # (index, mail id, stored now, its items) per message
     try:
         with session.begin_nested():
+            stored = _StoredMail(session, [change for _, change in changes])
             for index, change in changes:
                 matches = _matches(session, change, us, known)
                 if not matches:
                     continue  # left to the applier (suggestions)
-                mail_id, created = _store(session, account, change)
+                mail_id, created = _store(session, account, change, stored)
                 owners.append((index, mail_id, created, len(matches)))
                 items.extend(_item(change, us, match, mail_id) for match in matches)
+            stored.write_sightings(session)
             logged = record_imported(session, actor=SYNC_ACTOR, items=items) if items else []
     except (CoreError, IntegrityError) as exc:
         log.info("logging %d messages at once failed (%s); logging them one by one", len(changes), exc)
@@ -325,10 +327,20 @@ def _matches(session: Session, change: MailMessage, us: _Us, known: Prefetched |
     )
 
 
-def _store(session: Session, account: ConnectorAccount, change: MailMessage) -> tuple[int, bool]:
-    """Store the message (once per Message-ID), its sighting and, when stored now, its attachments."""
-    mail_id, _message_id, created = _stored(session, change)
-    _sighting(session, account, change, mail_id, created)
+def _store(
+    session: Session, account: ConnectorAccount, change: MailMessage, stored: _StoredMail | None = None
+) -> tuple[int, bool]:
+    """Store the message (once per Message-ID), its sighting and, when stored now, its attachments.
+
+    ``stored``: the batch's look-up of stored mail, which also gathers the sightings to write at
+    once (``_StoredMail.write_sightings``); without it, one message is looked up and written.
+    """
+    alone = stored is None
+    stored = stored or _StoredMail(session, [change])
+    mail_id, created = _stored(session, change, stored)
+    _sighting(session, account, change, mail_id, created, stored)
+    if alone:
+        stored.write_sightings(session)
     if created:
         _attachments(session, change, mail_id)
     return mail_id, created
@@ -463,17 +475,6 @@ def _suggest(session: Session, owner_id: int, change: MailMessage, external: lis
         )
 
 
-def _thread_key(session: Session, change: MailMessage) -> str:
-    ancestors = change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
-    if ancestors:
-        rows = session.connection().execute(_THREADS, {"ids": sorted(set(ancestors))})
-        known = {m: t for m, t in rows.all()}
-        for ancestor in ancestors:
-            if ancestor in known:
-                return known[ancestor]
-    return change.thread_root[:998]
-
-
 def _participants(change: MailMessage) -> dict[str, list[dict[str, str]]]:
     fields = (("from", change.from_), ("to", change.to), ("cc", change.cc), ("bcc", change.bcc))
     return {name: [{"email": a.email, "name": a.name} for a in addrs] for name, addrs in fields if addrs}
@@ -486,9 +487,6 @@ def _insert(session: Session) -> Any:
 
 _MAIL = MailMessageRow.__table__
 _FIND_MAIL = select(_MAIL.c.id).where(_MAIL.c.message_id == bindparam("message_id"))
-_THREADS = select(_MAIL.c.message_id, _MAIL.c.thread_key).where(
-    _MAIL.c.message_id.in_(bindparam("ids", expanding=True))
-)
 _JOIN_THREAD = (
     update(_MAIL).where(_MAIL.c.thread_key == bindparam("old")).values(thread_key=bindparam("new", type_=String()))
 )
@@ -517,18 +515,81 @@ def _statement(session: Session, name: str) -> Any:
 _STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
-def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
-    """The stored copy of the message (id, Message-ID): found by Message-ID, or made now; True when made.
+class _StoredMail:
+    """What a batch needs to know of the mail already stored, looked up at once, and kept up to date as it stores.
+
+    * ``mail``: Message-ID -> (id, thread key) of every stored message among the batch's messages
+      and the messages they answer (References, In-Reply-To);
+    * ``awaited``: the thread keys that stored rows carry, among the batch's Message-IDs: rows
+      that named a message of the batch as their thread before it was stored (replies read
+      first), which must move to its thread when it is stored.
+
+    Two queries per batch, instead of two or three per message; what the batch stores itself is
+    added as it goes, so a reply later in the batch finds its thread. The sightings of the batch
+    are gathered here and written in one statement.
+    """
+
+    def __init__(self, session: Session, changes: list[MailMessage]) -> None:
+        own = {c.message_id for c in changes}
+        wanted = sorted(own | {a for c in changes for a in _ancestors(c)})
+        db = session.connection()
+        self.mail: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(wanted), 500):
+            rows = db.execute(_KNOWN_MAIL, {"ids": wanted[start : start + 500]})
+            self.mail.update((m, (i, t)) for m, i, t in rows)
+        self.awaited: set[str] = set()
+        ids = sorted(own)
+        for start in range(0, len(ids), 500):
+            self.awaited.update(db.execute(_AWAITED, {"ids": ids[start : start + 500]}).scalars())
+        self.sightings: list[dict[str, Any]] = []
+
+    def thread_of(self, change: MailMessage) -> str:
+        """The thread a new message joins: that of the first stored message it answers, else its own root."""
+        for ancestor in _ancestors(change):
+            if ancestor in self.mail:
+                return self.mail[ancestor][1]
+        return change.thread_root[:998]
+
+    def stored(self, message_id: str, mail_id: int, thread: str) -> None:
+        """Note a message stored now; rows that awaited it as their thread are moved to its thread by the caller."""
+        self.mail[message_id] = (mail_id, thread)
+        self.awaited.add(thread)
+
+    def joined(self, old: str, new: str) -> None:
+        """Rows of thread ``old`` moved to thread ``new``."""
+        for message_id, (mail_id, thread) in list(self.mail.items()):
+            if thread == old:
+                self.mail[message_id] = (mail_id, new)
+        self.awaited.discard(old)
+
+    def write_sightings(self, session: Session) -> None:
+        """Insert the gathered sightings (one statement; one already there is left as it is)."""
+        if self.sightings:
+            session.connection().execute(_statement(session, "sighting"), self.sightings)
+            self.sightings = []
+
+
+def _ancestors(change: MailMessage) -> list[str]:
+    """The messages this one answers, oldest first: its References, then its In-Reply-To."""
+    return change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
+
+
+_KNOWN_MAIL = select(_MAIL.c.message_id, _MAIL.c.id, _MAIL.c.thread_key).where(
+    _MAIL.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_AWAITED = select(_MAIL.c.thread_key).where(_MAIL.c.thread_key.in_(bindparam("ids", expanding=True))).distinct()
+
+
+def _stored(session: Session, change: MailMessage, known: _StoredMail) -> tuple[int, bool]:
+    """The stored copy of the message (its id): found by Message-ID, or made now; True when made.
 
     ``INSERT ... ON CONFLICT DO NOTHING``: a second mailbox storing the same message at the same
     moment makes no second row and no error; the loser reads the winner's row.
     """
+    if change.message_id in known.mail:
+        return known.mail[change.message_id][0], False
     db = session.connection()
-    find = {"message_id": change.message_id}
-    found = db.execute(_FIND_MAIL, find).scalar()
-    if found is not None:
-        return found, change.message_id, False
-    thread = _thread_key(session, change)
+    thread = known.thread_of(change)
     values = {
         "message_id": change.message_id,
         "thread_key": thread,
@@ -545,13 +606,20 @@ def _stored(session: Session, change: MailMessage) -> tuple[int, str, bool]:
     }
     made = db.execute(_statement(session, "mail"), values).scalar()
     if made is None:  # another mailbox stored it a moment ago
-        return db.execute(_FIND_MAIL, find).scalar(), change.message_id, False  # type: ignore[return-value]
-    if thread != change.message_id:  # replies read before this message join its thread
+        found = db.execute(_FIND_MAIL, {"message_id": change.message_id}).scalar()
+        assert found is not None
+        return found, False
+    waiting = change.message_id in known.awaited
+    known.stored(change.message_id, made, thread)
+    if thread != change.message_id and waiting:  # replies read before this message join its thread
         db.execute(_JOIN_THREAD, {"old": change.message_id, "new": thread})
-    return made, change.message_id, True
+        known.joined(change.message_id, thread)
+    return made, True
 
 
-def _sighting(session: Session, account: ConnectorAccount, change: MailMessage, mail_id: int, new: bool) -> None:
+def _sighting(
+    session: Session, account: ConnectorAccount, change: MailMessage, mail_id: int, new: bool, known: _StoredMail
+) -> None:
     """Note where the message was seen (once per account, folder, UIDVALIDITY and UID)."""
     values = {
         "mail_id": mail_id,
@@ -563,7 +631,7 @@ def _sighting(session: Session, account: ConnectorAccount, change: MailMessage, 
         "seen_at": utcnow(),
     }
     if change.uidvalidity is not None:
-        session.connection().execute(_statement(session, "sighting"), values)
+        known.sightings.append(values)
         return
     found = None
     if not new:

@@ -184,6 +184,27 @@ def test_a_thread_read_newest_first_over_several_batches_ends_as_one_thread(db, 
     assert keys == {"x1": "x1", "x2": "x1", "x3": "x1", "x4": "x1"}
 
 
+@pytest.mark.parametrize("order", ["newest first", "oldest first"])
+def test_a_thread_within_one_batch_ends_as_one_thread_in_either_order(db, setup, order):
+    """The batch looks stored mail up once; what it stores itself must count as stored for the rest of it."""
+    thread = [
+        message("y1", sender="ivan@acme.test", to=[ANNA], uid=1),
+        message("y2", sender=ANNA, to=["ivan@acme.test"], in_reply_to="y1", folder="Sent", uid=2),
+        message("y3", sender="ivan@acme.test", to=[ANNA], in_reply_to="y2", uid=3),
+        message("y4", sender=ANNA, to=["ivan@acme.test"], in_reply_to="y3", folder="Sent", uid=4),
+    ]
+    batch = thread[::-1] if order == "newest first" else thread
+    with db.session() as s:
+        account = s.get(ConnectorAccount, setup["account"])
+        decided = prepare_changes(s, account=account, changes=batch + [batch[1]])  # and one read twice
+        assert [decided[i].applied for i in range(5)] == [True, True, True, True, False]
+    with db.session() as s:
+        keys = dict(s.execute(select(MailMessageRow.message_id, MailMessageRow.thread_key)).all())
+        sightings = s.scalar(select(func.count()).select_from(MailSighting))
+    assert keys == {"y1": "y1", "y2": "y1", "y3": "y1", "y4": "y1"}
+    assert sightings == 4
+
+
 def test_attachments_are_stored_once_and_over_the_cap_as_metadata(db, setup):
     parts = [
         MailAttachment("offer.pdf", "application/pdf", 9, b"%PDF-1.4\n", content_id="o1"),
