@@ -21,23 +21,17 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
   external addresses go to the owner's suggested-contact queue (``core.mail.suggestions``), with
   counts, never the text.
 * **A batch at a time.** The batch's preparer (``prepare_mail``) looks up every address at
-  once, skips the mail with no client, and stores and logs the mail with clients itself: each
-  message stored in order as one by one, the interactions of the whole batch written at once
-  (``core.work.imports.record_imported``: one look-up of import keys, multi-row inserts of the
-  interactions and their audit entries). When that fails, nothing of it stays and every
-  message goes to ``apply_mail`` alone; both paths write the same rows.
-* **Matched mail is stored once per Message-ID**, ever: a unique index, and ``INSERT ... ON
-  CONFLICT DO NOTHING``, so two mailboxes storing it at once end with one row. The raw message
-  is kept gzip-compressed so it can be parsed again by a better parser; attachments are stored
-  once per mail, over the size cap as name and size only. Each place the mail was seen is a
-  ``MailSighting`` (account, folder, UIDVALIDITY, UID). Each matched client gets one interaction
-  (incoming or outgoing e-mail, by who sent it) through ``record_external_interaction``, keyed
-  by ("imap", Message-ID, client): the interaction carries the client's team, so logged mail
+  once, skips the mail with no client, and stores and logs the mail with clients itself: the
+  stored copies and sightings through ``core.mail.stored`` (planned in order, written in a few
+  statements), the interactions of the whole batch at once (``core.work.imports.record_imported``:
+  one look-up of import keys, multi-row inserts of the interactions and their audit entries).
+  When that fails, nothing of it stays and every message goes to ``apply_mail`` alone; both
+  paths write the same rows.
+* **Matched mail is stored once per Message-ID**, ever, in its thread, with a sighting per
+  place it was seen (``core.mail.stored``). Each matched client gets one interaction (incoming
+  or outgoing e-mail, by who sent it) through ``record_external_interaction``, keyed by
+  ("imap", Message-ID, client): the interaction carries the client's team, so logged mail
   follows the client's rights, and its attachments are visible through it.
-* **Threads.** A message takes the thread of the first stored message among its References and
-  In-Reply-To, else the first Reference (or In-Reply-To, or itself). The import reads the newest
-  mail first, so replies often arrive before what they answer: when a message is stored, the
-  rows that named it as their thread move to its thread, and the conversation reads as one.
 * **Marked private later.** A ``MailMarkedPrivate`` record (the user put the private keyword on a
   message already logged) marks that sighting private; a ``MailMovedPrivate`` record (the user
   moved it into the private folder) marks every sighting of that mailbox private. When the mail
@@ -47,14 +41,12 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, event, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload
 
@@ -74,6 +66,7 @@ from core.mail.matching import (
     match_clients,
 )
 from core.mail.records import MailAddress, MailMessage
+from core.mail.stored import StoredMail
 from core.mail.suggestions import note_unmatched
 from core.models import (
     ConnectorAccount,
@@ -97,9 +90,6 @@ from core.work.interactions import delete_interaction, record_external_interacti
 BODY_MAX = 1_000_000
 INTERNAL = "internal mail: no external address"
 UNMATCHED = "no client matched"
-ANCESTORS_MAX = 100
-HEADERS_ONLY = "only the headers were read: no client matched the message when its batch was read"
-"""Stored with a summary (``MailMessage.summary``): its client was added between the reading and the logging."""
 log = logging.getLogger(__name__)
 
 
@@ -241,15 +231,19 @@ def _log_in_bulk(
     owners: list[tuple[int, int, bool, int]] = []  # (index, mail id, stored now, its items) per message
     try:
         with session.begin_nested():
-            stored = _StoredMail(session, [change for _, change in changes])
+            stored = StoredMail(session, account, [change for _, change in changes])
+            planned: list[tuple[int, MailMessage, list[ClientMatch]]] = []
             for index, change in changes:
                 matches = _matches(session, change, us, known)
                 if not matches:
                     continue  # left to the applier (suggestions)
-                mail_id, created = _store(session, account, change, stored)
+                stored.add(change)
+                planned.append((index, change, matches))
+            stored.write()
+            for index, change, matches in planned:
+                mail_id, created = _stored_now(session, stored, change)
                 owners.append((index, mail_id, created, len(matches)))
                 items.extend(_item(change, us, match, mail_id) for match in matches)
-            stored.write_sightings(session)
             logged = record_imported(session, actor=SYNC_ACTOR, items=items) if items else []
     except (CoreError, IntegrityError) as exc:
         log.info("logging %d messages at once failed (%s); logging them one by one", len(changes), exc)
@@ -327,21 +321,20 @@ def _matches(session: Session, change: MailMessage, us: _Us, known: Prefetched |
     )
 
 
-def _store(
-    session: Session, account: ConnectorAccount, change: MailMessage, stored: _StoredMail | None = None
-) -> tuple[int, bool]:
-    """Store the message (once per Message-ID), its sighting and, when stored now, its attachments.
+def _store(session: Session, account: ConnectorAccount, change: MailMessage) -> tuple[int, bool]:
+    """Store one message (once per Message-ID), its sighting and, when stored now, its attachments."""
+    stored = StoredMail(session, account, [change])
+    stored.add(change)
+    stored.write()
+    return _stored_now(session, stored, change)
 
-    ``stored``: the batch's look-up of stored mail, which also gathers the sightings to write at
-    once (``_StoredMail.write_sightings``); without it, one message is looked up and written.
-    """
-    alone = stored is None
-    stored = stored or _StoredMail(session, [change])
-    mail_id, created = _stored(session, change, stored)
-    _sighting(session, account, change, mail_id, created, stored)
-    if alone:
-        stored.write_sightings(session)
+
+def _stored_now(session: Session, stored: StoredMail, change: MailMessage) -> tuple[int, bool]:
+    """The message's stored id, and True (its attachments stored now) the first time the batch asks of one it stored."""
+    mail_id = stored.id_of(change.message_id)
+    created = stored.created(change.message_id)
     if created:
+        stored.created_done(change.message_id)
         _attachments(session, change, mail_id)
     return mail_id, created
 
@@ -473,178 +466,6 @@ def _suggest(session: Session, owner_id: int, change: MailMessage, external: lis
         note_unmatched(
             session, user_id=owner_id, addresses=addresses, message_id=change.message_id, seen_at=change.sent_at
         )
-
-
-def _participants(change: MailMessage) -> dict[str, list[dict[str, str]]]:
-    fields = (("from", change.from_), ("to", change.to), ("cc", change.cc), ("bcc", change.bcc))
-    return {name: [{"email": a.email, "name": a.name} for a in addrs] for name, addrs in fields if addrs}
-
-
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-_MAIL = MailMessageRow.__table__
-_FIND_MAIL = select(_MAIL.c.id).where(_MAIL.c.message_id == bindparam("message_id"))
-_JOIN_THREAD = (
-    update(_MAIL).where(_MAIL.c.thread_key == bindparam("old")).values(thread_key=bindparam("new", type_=String()))
-)
-"""Core statements (no ORM on the way), built once: they run for every message logged."""
-
-
-def _statement(session: Session, name: str) -> Any:
-    """The INSERT ... ON CONFLICT DO NOTHING of stored mail or of a sighting, built once per dialect.
-
-    Built once and given its values at execution, so SQLAlchemy compiles it once, not per message.
-    """
-    dialect = session.get_bind().dialect.name
-    key = (dialect, name)
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
-        insert = _insert(session)
-        if name == "mail":
-            stmt = insert(_MAIL).on_conflict_do_nothing(index_elements=["message_id"]).returning(_MAIL.c.id)
-        else:
-            index = ["account_id", "folder", "uidvalidity", "uid"]
-            stmt = insert(MailSighting.__table__).on_conflict_do_nothing(index_elements=index)
-        _STATEMENTS[key] = stmt
-    return stmt
-
-
-_STATEMENTS: dict[tuple[str, str], Any] = {}
-
-
-class _StoredMail:
-    """What a batch needs to know of the mail already stored, looked up at once, and kept up to date as it stores.
-
-    * ``mail``: Message-ID -> (id, thread key) of every stored message among the batch's messages
-      and the messages they answer (References, In-Reply-To);
-    * ``awaited``: the thread keys that stored rows carry, among the batch's Message-IDs: rows
-      that named a message of the batch as their thread before it was stored (replies read
-      first), which must move to its thread when it is stored.
-
-    Two queries per batch, instead of two or three per message; what the batch stores itself is
-    added as it goes, so a reply later in the batch finds its thread. The sightings of the batch
-    are gathered here and written in one statement.
-    """
-
-    def __init__(self, session: Session, changes: list[MailMessage]) -> None:
-        own = {c.message_id for c in changes}
-        wanted = sorted(own | {a for c in changes for a in _ancestors(c)})
-        db = session.connection()
-        self.mail: dict[str, tuple[int, str]] = {}
-        for start in range(0, len(wanted), 500):
-            rows = db.execute(_KNOWN_MAIL, {"ids": wanted[start : start + 500]})
-            self.mail.update((m, (i, t)) for m, i, t in rows)
-        self.awaited: set[str] = set()
-        ids = sorted(own)
-        for start in range(0, len(ids), 500):
-            self.awaited.update(db.execute(_AWAITED, {"ids": ids[start : start + 500]}).scalars())
-        self.sightings: list[dict[str, Any]] = []
-
-    def thread_of(self, change: MailMessage) -> str:
-        """The thread a new message joins: that of the first stored message it answers, else its own root."""
-        for ancestor in _ancestors(change):
-            if ancestor in self.mail:
-                return self.mail[ancestor][1]
-        return change.thread_root[:998]
-
-    def stored(self, message_id: str, mail_id: int, thread: str) -> None:
-        """Note a message stored now; rows that awaited it as their thread are moved to its thread by the caller."""
-        self.mail[message_id] = (mail_id, thread)
-        self.awaited.add(thread)
-
-    def joined(self, old: str, new: str) -> None:
-        """Rows of thread ``old`` moved to thread ``new``."""
-        for message_id, (mail_id, thread) in list(self.mail.items()):
-            if thread == old:
-                self.mail[message_id] = (mail_id, new)
-        self.awaited.discard(old)
-
-    def write_sightings(self, session: Session) -> None:
-        """Insert the gathered sightings (one statement; one already there is left as it is)."""
-        if self.sightings:
-            session.connection().execute(_statement(session, "sighting"), self.sightings)
-            self.sightings = []
-
-
-def _ancestors(change: MailMessage) -> list[str]:
-    """The messages this one answers, oldest first: its References, then its In-Reply-To."""
-    return change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
-
-
-_KNOWN_MAIL = select(_MAIL.c.message_id, _MAIL.c.id, _MAIL.c.thread_key).where(
-    _MAIL.c.message_id.in_(bindparam("ids", expanding=True))
-)
-_AWAITED = select(_MAIL.c.thread_key).where(_MAIL.c.thread_key.in_(bindparam("ids", expanding=True))).distinct()
-
-
-def _stored(session: Session, change: MailMessage, known: _StoredMail) -> tuple[int, bool]:
-    """The stored copy of the message (its id): found by Message-ID, or made now; True when made.
-
-    ``INSERT ... ON CONFLICT DO NOTHING``: a second mailbox storing the same message at the same
-    moment makes no second row and no error; the loser reads the winner's row.
-    """
-    if change.message_id in known.mail:
-        return known.mail[change.message_id][0], False
-    db = session.connection()
-    thread = known.thread_of(change)
-    values = {
-        "message_id": change.message_id,
-        "thread_key": thread,
-        "in_reply_to": change.in_reply_to,
-        "subject": change.subject[:998],
-        "sent_at": change.sent_at,
-        "from_addr": change.from_[0].email[:1000] if change.from_ else "",
-        "participants": _participants(change),
-        "text": change.text,
-        "html": change.html,
-        "raw_gz": gzip.compress(change.raw, compresslevel=1) if change.raw else None,
-        "problems": list(change.problems) + ([HEADERS_ONLY] if change.summary else []),
-        "created_at": utcnow(),
-    }
-    made = db.execute(_statement(session, "mail"), values).scalar()
-    if made is None:  # another mailbox stored it a moment ago
-        found = db.execute(_FIND_MAIL, {"message_id": change.message_id}).scalar()
-        assert found is not None
-        return found, False
-    waiting = change.message_id in known.awaited
-    known.stored(change.message_id, made, thread)
-    if thread != change.message_id and waiting:  # replies read before this message join its thread
-        db.execute(_JOIN_THREAD, {"old": change.message_id, "new": thread})
-        known.joined(change.message_id, thread)
-    return made, True
-
-
-def _sighting(
-    session: Session, account: ConnectorAccount, change: MailMessage, mail_id: int, new: bool, known: _StoredMail
-) -> None:
-    """Note where the message was seen (once per account, folder, UIDVALIDITY and UID)."""
-    values = {
-        "mail_id": mail_id,
-        "account_id": account.id,
-        "folder": change.folder[:500],
-        "uid": change.uid,
-        "uidvalidity": change.uidvalidity,
-        "private": False,
-        "seen_at": utcnow(),
-    }
-    if change.uidvalidity is not None:
-        known.sightings.append(values)
-        return
-    found = None
-    if not new:
-        found = session.scalar(
-            select(MailSighting.id).where(
-                MailSighting.account_id == account.id,
-                MailSighting.folder == change.folder,
-                MailSighting.uid == change.uid,
-                MailSighting.uidvalidity.is_(None),
-            )
-        )
-    if found is None:
-        session.execute(_insert(session)(MailSighting).values(**values))
 
 
 def _attachments(session: Session, change: MailMessage, mail_id: int) -> None:

@@ -15,6 +15,7 @@ from core.errors import NotFound
 from core.integration.apply import apply_change, prepare_changes, wanted_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
 from core.mail.store import MailMarkedPrivate, MailMovedPrivate
+from core.mail.stored import StoredMail
 from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
 from core.models import (
     AuditEntry,
@@ -203,6 +204,22 @@ def test_a_thread_within_one_batch_ends_as_one_thread_in_either_order(db, setup,
         sightings = s.scalar(select(func.count()).select_from(MailSighting))
     assert keys == {"y1": "y1", "y2": "y1", "y3": "y1", "y4": "y1"}
     assert sightings == 4
+
+
+def test_mail_another_mailbox_stores_first_is_read_back_not_stored_twice(db, setup):
+    """Between a batch's look-up and its write, another mailbox stored the same message."""
+    change = message("r1", sender="ivan@acme.test", to=[ANNA])
+    with db.session() as s:
+        mine = StoredMail(s, s.get(ConnectorAccount, setup["account"]), [change])  # looked up: not stored
+        theirs = StoredMail(s, s.get(ConnectorAccount, setup["shared"]), [change])
+        theirs.add(change)
+        theirs.write()
+        mine.add(change)
+        mine.write()
+        assert (theirs.created("r1"), mine.created("r1")) == (True, False)
+        assert mine.id_of("r1") == theirs.id_of("r1")
+        assert s.scalar(select(func.count()).select_from(MailMessageRow)) == 1
+        assert s.scalar(select(func.count()).select_from(MailSighting)) == 2  # seen in both mailboxes
 
 
 def test_attachments_are_stored_once_and_over_the_cap_as_metadata(db, setup):
