@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import Database
 from core.integration import Batch, Connector
-from core.integration.apply import wanted_changes
+from core.integration.apply import Selection, select_changes
 from core.models import ConnectorAccount
 from sync.redact import Redactor
 
@@ -52,25 +52,32 @@ log = logging.getLogger("crmhub.sync")
 def read_batch(
     connector: Connector, db: Database, *, account_id: int, stream: str, cursor: Cursor, redact: Redactor
 ) -> Batch:
-    """Pull the next batch; when it holds summaries, have the connector read in full those core wants."""
+    """Pull the next batch; when it holds summaries, drop those core settles and have the rest it wants read in full."""
     batch = connector.pull(stream, cursor)
     if batch.summaries and batch.changes:
-        connector.complete(stream, batch, _wanted(db, account_id, batch.changes, redact))
+        chosen = _selection(db, account_id, batch.changes, redact)
+        wanted = set(chosen.full)
+        if chosen.settled:
+            kept = [i for i in range(len(batch.changes)) if i not in chosen.settled]
+            wanted = {new for new, old in enumerate(kept) if old in chosen.full}
+            batch.changes = [batch.changes[i] for i in kept]
+            batch.settled += len(chosen.settled)
+        connector.complete(stream, batch, wanted)
     return batch
 
 
-def _wanted(db: Database, account_id: int, changes: list[Any], redact: Redactor) -> set[int]:
-    """Which summaries core wants whole (a read-only look-up); all of them when asking fails."""
+def _selection(db: Database, account_id: int, changes: list[Any], redact: Redactor) -> Selection:
+    """Core's choice among the summaries (a read-only look-up); all of them read in full when asking fails."""
     try:
         with db.session() as s:
             account = s.get(ConnectorAccount, account_id)
             assert account is not None
-            return wanted_changes(s, account=account, changes=changes)
+            return select_changes(s, account=account, changes=changes)
     except SQLAlchemyError:
         raise
     except Exception:  # noqa: BLE001 - a selector bug only costs bytes: everything is read in full
         log.error("choosing the items to read in full failed:\n%s", redact(traceback.format_exc()))
-        return set(range(len(changes)))
+        return Selection(full=frozenset(range(len(changes))))
 
 
 class Elsewhere(Protocol):

@@ -10,11 +10,12 @@ nothing the second time because every applier is idempotent. So a crash repeats 
 never loses or doubles a change.
 
 How a batch is read: ``connector.pull``, and when the batch holds summaries (e-mail headers),
-core's choice of the items it wants whole (``wanted_changes``, a read-only look-up) and
-``connector.complete`` for those. A connector that allows it (``pull_ahead``) has its next
-batch read in a thread while the current one is committed, and a long first import read by a
-process of its own on another core (``pull_in_process``; ``sync.reader``); what the engine
-sees, and when it stores which cursor, stays the same.
+core's choice (``select_changes``, a read-only look-up): the summaries it settles are dropped
+(counted as skipped) and ``connector.complete`` reads those it wants whole. A connector that
+allows it (``pull_ahead``) has its next batch read in a thread while the current one is
+committed, and a long first import read by a process of its own on another core
+(``pull_in_process``; ``sync.reader``); what the engine sees, and when it stores which cursor,
+stays the same.
 
 The run then settles the account according to how it ended (DESIGN.md, "Connectors classify
 errors, the engine decides"):
@@ -292,7 +293,7 @@ class JobRunner:
                 except PermanentError as exc:
                     self._stream_failed(stream, exc)
                     return
-                stuck = batch.more and batch.cursor == cursor and not batch.changes and not batch.failures
+                stuck = batch.more and batch.cursor == cursor and not (batch.changes or batch.failures or batch.settled)
                 if batch.more and not stuck:
                     reader.read_ahead(batch.cursor, left=_left(batch))  # read while this one is committed
                 self._commit(stream, batch)
@@ -304,7 +305,7 @@ class JobRunner:
                     return
 
     def _commit(self, stream: str, batch: Batch) -> None:
-        counts = {"applied": 0, "skipped": 0, "failed": 0}
+        counts = {"applied": 0, "skipped": batch.settled, "failed": 0}
         with self.db.session(write=True) as s:
             fence(s, self.lease, progress_done=batch.progress_done, progress_total=batch.progress_total)
             account = s.get(ConnectorAccount, self.account_id)
@@ -340,7 +341,7 @@ class JobRunner:
                 s.add(SyncCursor(account_id=account.id, stream=stream, cursor=batch.cursor))
             else:
                 row.cursor = batch.cursor
-            pulled = len(batch.changes) + len(batch.failures)
+            pulled = len(batch.changes) + len(batch.failures) + batch.settled
             run = s.get(SyncRun, self.run_id)
             assert run is not None
             run.pulled += pulled

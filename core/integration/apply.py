@@ -26,10 +26,13 @@ only itself. Everything else is applied one by one as usual, and must come out t
 whether or not the preparer ran.
 
 A record type that connectors may send as summaries (``Batch.summaries``: e-mail headers
-without bodies) registers a *selector* (``@selector(RecordType)``): ``wanted_changes`` asks it
+without bodies) registers a *selector* (``@selector(RecordType)``): ``select_changes`` asks it
 which summaries of a batch core wants in full, and the engine has the connector read only
-those. A summary left as it is must still be applicable: it is skipped or applied from what it
-carries.
+those. It may also *settle* summaries that need nothing applied at all (mail with no client
+and no suggestions to note): the engine counts those as skipped and drops them before the
+batch goes further, so they are decided when the batch is read rather than when it is
+committed, a batch or two later. A summary neither wanted nor settled must still be
+applicable: it is skipped or applied from what it carries.
 
 Appliers living in other core packages register themselves with ``@applier(RecordType)``
 when their module is imported; list such modules in ``APPLIER_MODULES`` so the registry is
@@ -136,10 +139,22 @@ def preparer(record_type: type) -> Callable[[P], P]:
     return register
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Core's choice among a batch's summaries, by index: those to read in full, those settled as they are."""
+
+    full: frozenset[int] = frozenset()
+    settled: frozenset[int] = frozenset()
+    """Nothing to apply for these (counted as skipped); decided from what they carry when the batch is read."""
+
+    def __or__(self, other: Selection) -> Selection:
+        return Selection(self.full | other.full, self.settled | other.settled)
+
+
 def selector(record_type: type) -> Callable[[S], S]:
     """Register ``fn(session, *, account, changes)`` to choose which summaries of ``record_type`` core wants whole.
 
-    ``changes`` is a list of (index in the batch, summary); it returns the indices wanted in full.
+    ``changes`` is a list of (index in the batch, summary); it returns a ``Selection``.
     """
 
     def register(fn: S) -> S:
@@ -149,13 +164,13 @@ def selector(record_type: type) -> Callable[[S], S]:
     return register
 
 
-def wanted_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> set[int]:
-    """The indices of the summaries in ``changes`` that core wants read in full (all of a type without a selector)."""
+def select_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> Selection:
+    """Which summaries in ``changes`` core wants in full (all of a type without a selector), and which it settles."""
     groups, unhandled = _grouped(_SELECTORS, changes)
-    wanted = set(unhandled)
+    chosen = Selection(full=frozenset(unhandled))
     for fn, items in groups.items():
-        wanted |= fn(session, account=account, changes=items)
-    return wanted
+        chosen |= fn(session, account=account, changes=items)
+    return chosen
 
 
 def prepare_changes(session: Session, *, account: ConnectorAccount, changes: list[Any]) -> dict[int, ApplyOutcome]:

@@ -13,9 +13,10 @@ account and knows nothing of our database, our workers or our schedule:
   cursor, so a large first import goes batch by batch and resumes where it stopped.
 * Summaries first, optional: a pull may return *summaries* (``Batch.summaries``), such as the
   headers of e-mail without their bodies. The engine asks core which of them it wants whole
-  (``core.integration.apply.wanted_changes``: for mail, the messages with a client) and calls
-  ``complete(stream, batch, wanted)``, which reads just those in full. Most of a mailbox is
-  with no client: its bodies never leave the server, and the import reads far fewer bytes.
+  (``core.integration.apply.select_changes``: for mail, the messages with a client), drops
+  those core settles as they are (mail with no client), and calls ``complete(stream, batch,
+  wanted)``, which reads just the wanted ones in full. Most of a mailbox is with no client:
+  its bodies never leave the server, and the import reads far fewer bytes.
 * ``push(operation)`` makes one outbound change, idempotent by ``operation.key``: pushing
   the same operation twice has no second effect.
 * Live mode, optional: a connector whose account asks for it (``live()`` True) can wait for the
@@ -68,6 +69,8 @@ class Batch:
     progress_total: int | None = None
     summaries: bool = False
     """The changes are summaries: the engine calls ``Connector.complete`` for those core wants whole."""
+    settled: int = 0
+    """Summaries core settled when the batch was read (nothing to apply): out of ``changes``, counted as skipped."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
   ``match_clients`` work out the persons and organizations.
 * **Bodies only for client mail.** A mail connector sends summaries first (the headers); the
   selector (``select_mail``) tells the engine which could be with a client, and only their
-  bodies are read from the server. The rest is decided from its headers.
+  bodies are read from the server. The rest is settled there and then (nothing to apply), or,
+  when the account notes suggestions, decided from its headers.
 * **Unmatched mail is not stored** (privacy). When the account asks for suggestions, the
   external addresses go to the owner's suggested-contact queue (``core.mail.suggestions``), with
   counts, never the text.
@@ -53,7 +54,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from core.config import get_settings
 from core.db import utcnow
 from core.errors import CoreError
-from core.integration.apply import SYNC_ACTOR, ApplyOutcome, applier, preparer, selector
+from core.integration.apply import SYNC_ACTOR, ApplyOutcome, Selection, applier, preparer, selector
 from core.integration.errors import PermanentError
 from core.mail.matching import (
     ClientMatch,
@@ -157,10 +158,20 @@ def apply_mail(session: Session, *, account: ConnectorAccount, change: MailMessa
 
 
 @selector(MailMessage)
-def select_mail(session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]) -> set[int]:
-    """The messages (by their headers) that could be with a client: only their bodies are worth reading."""
-    _decided, hits = _client_hits(session, _us(session, account), changes)
-    return {index for index, found in hits.items() if found}
+def select_mail(session: Session, *, account: ConnectorAccount, changes: list[tuple[int, MailMessage]]) -> Selection:
+    """The messages (by their headers) that could be with a client, to read whole; those with none, settled.
+
+    Mail with no external address, and mail with no client when there are no suggestions to
+    note, needs nothing at all: settled here, it is never read further nor handed on.
+    """
+    us = _us(session, account)
+    internal, hits = _client_hits(session, us, changes)
+    quiet = not (us.suggest and us.owner_id is not None)
+    unmatched = {index for index, found in hits.items() if not found} if quiet else set()
+    return Selection(
+        full=frozenset(index for index, found in hits.items() if found),
+        settled=frozenset(internal) | frozenset(unmatched),
+    )
 
 
 def _client_hits(

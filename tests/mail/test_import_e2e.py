@@ -186,6 +186,7 @@ def test_first_import_logs_exactly_the_client_mail(db, world, dovecot):
 
     run_ = last_run(db, world["account_id"])
     assert run_.status == "partial" and run_.failed == 1
+    assert run_.skipped > 0 and run_.pulled == run_.applied + run_.skipped + run_.failed  # settled mail counted
     after = {f: dovecot.flags(box["user"], f) for f in ("INBOX", "Sent")}
     assert after == before, "importing must not change the mailbox (no \\Seen, no moves)"
 
@@ -306,11 +307,16 @@ def _batches(request, receive) -> list:
         cursor = batch.cursor
 
 
-def test_a_reading_process_hands_over_the_batches_the_engine_reads_itself(db, world):
+@pytest.mark.parametrize("suggest", [False, True], ids=["settled", "suggestions"])
+def test_a_reading_process_hands_over_the_batches_the_engine_reads_itself(db, world, suggest):
+    """Without suggestions, mail with no client is settled at reading; with them, it travels as a lazy summary."""
     account_id = world["account_id"]
     with db.session() as s:
+        account = s.get(ConnectorAccount, account_id)
+        account.settings = {**account.settings, "suggest_contacts": suggest}
+    with db.session() as s:
         connector = build_connector(s, s.get(ConnectorAccount, account_id))
-    summaries: list = []
+    summaries, settled = [], 0
     try:
         for stream in ("mail:INBOX", "mail:Sent"):
             asked: list = []
@@ -331,9 +337,13 @@ def test_a_reading_process_hands_over_the_batches_the_engine_reads_itself(db, wo
             lazy = [c for c in arrived if c.summary]
             assert all(c.unparsed() for c in lazy), "summaries arrive lazy"
             summaries += lazy
-            assert [b.cursor for b in there] == [b.cursor for b in here]
+            settled += sum(b.settled for b in there)
+            assert [(b.cursor, b.settled) for b in there] == [(b.cursor, b.settled) for b in here]
             assert [b.failures for b in there] == [b.failures for b in here]
             assert [b.changes for b in there] == [b.changes for b in here]  # every field, parsed here or there
     finally:
         connector.close()
-    assert summaries, "the mailbox has mail with no client"
+    if suggest:
+        assert summaries, "the mailbox has mail with no client, kept for the suggestions"
+    else:
+        assert settled and not summaries, "mail with no client is settled where it is read"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import NotFound
-from core.integration.apply import apply_change, prepare_changes, wanted_changes
+from core.integration.apply import Selection, apply_change, prepare_changes, select_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
 from core.mail.store import MailMarkedPrivate, MailMovedPrivate
 from core.mail.stored import StoredMail
@@ -435,7 +435,7 @@ def test_the_batch_preparer_decides_every_item_and_logs_the_client_mail_at_once(
         assert sorted(decided) == [0, 1, 3]  # p3 is left to the applier, which notes its addresses
 
 
-def test_the_selector_wants_the_bodies_of_client_mail_only(db, setup):
+def test_the_selector_wants_the_bodies_of_client_mail_only_and_settles_the_rest(db, setup):
     batch = [
         message("s1", sender="ivan@acme.test", to=[ANNA]),  # a client's address
         message("s2", sender="boris@ourcompany.test", to=[ANNA]),  # internal
@@ -445,10 +445,20 @@ def test_the_selector_wants_the_bodies_of_client_mail_only(db, setup):
     ]
     with db.session() as s:
         account = s.get(ConnectorAccount, setup["account"])
-        assert wanted_changes(s, account=account, changes=batch) == {0, 3, 4}
+        account.settings = {"username": ANNA}  # no suggestions: mail with no client needs nothing
+        assert select_changes(s, account=account, changes=batch) == Selection(
+            full=frozenset({0, 3, 4}), settled=frozenset({1, 2})
+        )
         account.settings = {"username": ANNA, "match_by_domain": False}
         s.info.clear()
-        assert wanted_changes(s, account=account, changes=batch) == {0, 4}
+        assert select_changes(s, account=account, changes=batch) == Selection(
+            full=frozenset({0, 4}), settled=frozenset({1, 2, 3})
+        )
+        account.settings = {"username": ANNA, "suggest_contacts": True}  # unmatched mail feeds suggestions
+        s.info.clear()
+        assert select_changes(s, account=account, changes=batch) == Selection(
+            full=frozenset({0, 3, 4}), settled=frozenset({1})
+        )
 
 
 def test_a_summary_that_matches_after_all_is_logged_from_its_headers(db, setup):
