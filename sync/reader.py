@@ -134,8 +134,7 @@ class Reader:
         them moves the reading into a process of its own.
         """
         if self._remote is None and self._starting is None and self._worth_a_process(left):
-            assert self.elsewhere is not None
-            self._starting = self.elsewhere()  # until it is up, batches are read here as before
+            self._starting = self._start_elsewhere()  # until it is up, batches are read here as before
         if self._starting is not None and self._pending is None:
             self._take_over(self._starting)
         if self._remote is not None:
@@ -148,6 +147,16 @@ class Reader:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmhub-read")
         self._pending = (cursor, self._pool.submit(self.read, cursor))
+
+    def _start_elsewhere(self) -> Elsewhere | None:
+        """The other reader, starting; None (and reading here from now on) when it cannot even be started."""
+        assert self.elsewhere is not None
+        try:
+            return self.elsewhere()
+        except Exception:  # noqa: BLE001 - no process (a limit, a broken install): the worker reads, as before
+            log.warning("no reading process could be started; the stream is read by the worker itself", exc_info=True)
+            self.elsewhere = None
+            return None
 
     def _take_over(self, starting: Elsewhere) -> None:
         """Read there from now on once it is up; when it could not start, go on reading here."""

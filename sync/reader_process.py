@@ -40,8 +40,9 @@ from sync.redact import Redactor
 from sync.registry import build_connector
 
 log = logging.getLogger("crmhub.sync")
-CLOSE_WAIT = 30.0
-"""Seconds the child is given to finish a read in progress and log out, once told to end."""
+CLOSE_WAIT = 5.0
+"""Seconds the child is given to finish a read in progress and log out, once told to end; then it is stopped
+(it only reads, so stopping it mid-read loses nothing)."""
 
 
 class ReaderProcessError(Exception):

@@ -168,3 +168,14 @@ def test_when_the_other_reader_cannot_start_the_stream_is_read_here():
         assert _drain(reader, lambda b: 3) == ["item 0", "item 1", "item 2", "item 3"]
         assert not reader.remote
     assert yonder.closed and yonder.asked == []
+
+
+def test_when_the_other_reader_cannot_even_be_started_the_stream_is_read_here():
+    remote = Remote()
+
+    def elsewhere() -> Yonder:
+        raise OSError("Resource temporarily unavailable")
+
+    with Reader(remote.read, ahead=True, elsewhere=elsewhere, elsewhere_from=1) as reader:
+        assert _drain(reader, lambda b: 3) == ["item 0", "item 1", "item 2", "item 3"]
+        assert not reader.remote
