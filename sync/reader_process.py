@@ -130,11 +130,12 @@ class ReaderProcess:
         """Tell the child to end (closing the pipe) and wait for it; stop it when it does not end in time."""
         self._conn.close()
         self._process.join(timeout=CLOSE_WAIT)
-        if self._process.is_alive():
+        if self._process.is_alive():  # it ignores SIGTERM (see above): SIGKILL
             log.warning("account #%s: the reading process did not end in time; stopping it", self.job.account_id)
-            self._process.terminate()
+            self._process.kill()
             self._process.join(timeout=5)
-        self._process.close()
+        if not self._process.is_alive():
+            self._process.close()
 
 
 # -------------------------------------------------------------------------------------- the child

@@ -84,6 +84,19 @@ def test_a_child_killed_mid_read_is_a_transient_error(db: Database, server: Loop
             process.request(None)
 
 
+def test_a_child_stuck_in_a_read_is_stopped_on_close(db: Database, server: LoopbackServer) -> None:
+    account_id = add_account(db, server)
+    server.set_control(delay=60)
+    with reading(db, account_id) as process:
+        process.request(None)  # a read that will not end in time
+        time.sleep(0.5)
+        pid = process.pid
+        started = time.monotonic()
+    assert time.monotonic() - started < 20
+    with pytest.raises(ProcessLookupError):  # it ignores SIGTERM, so it was killed
+        os.kill(pid, 0)
+
+
 def test_a_child_that_cannot_start_says_why(db: Database, server: LoopbackServer) -> None:
     with reading(db, 999_999) as process:
         assert process.started() is None
