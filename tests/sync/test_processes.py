@@ -1,4 +1,5 @@
-"""Real worker processes: one killed mid-run (SIGKILL) and resumed by another; two side by side on PostgreSQL.
+"""Real worker processes: one killed mid-run (SIGKILL) and resumed by another; two side by side on PostgreSQL;
+one stopped with its reading process by a signal to their process group.
 
 Each worker is ``python -m hub.cli.main worker`` in its own process, pointed at the test's
 database through the environment, with a short lease so a takeover happens within seconds.
@@ -64,13 +65,19 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
     return proc.wait(timeout=20)
 
 
-def test_worker_killed_mid_run_loses_and_doubles_nothing(db, tmp_path, spawn):
-    total = 120
+def big_import(db, tmp_path: Path, total: int) -> tuple[LoopbackServer, int, int]:
+    """A loopback server of ``total`` contacts answering slowly, an account on it (batches of 10) and its queued run."""
     server = LoopbackServer.create(tmp_path / "big", password=PASSWORD, contacts=contacts(total))
     account_id = add_account(db, server, name="Big import", batch_size=10)
     server.set_control(delay=0.1)
     with db.session() as s:
         job_id = control.run_now(s, actor=SYSTEM, account_id=account_id).id
+    return server, account_id, job_id
+
+
+def test_worker_killed_mid_run_loses_and_doubles_nothing(db, tmp_path, spawn):
+    total = 120
+    server, account_id, job_id = big_import(db, tmp_path, total)
 
     def cursor_seq() -> int:
         with db.session() as s:
@@ -166,3 +173,38 @@ def test_two_workers_never_run_one_account_at_once(db, tmp_path, spawn):
     assert any(s1 < e2 and s2 < e1 for s1, e1, _ in a for s2, e2, _ in b), "the two workers ran in parallel"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Person)) == 64
+
+
+def test_a_stop_sent_to_the_whole_group_ends_the_worker_and_its_reading_process_cleanly(db, tmp_path):
+    """``crmhub worker`` reads a long import in a child; SIGTERM to the process group (a service manager's stop)
+    lets the worker finish its batch and put the job back, and the child ends with it."""
+    total = 200
+    server, _account_id, job_id = big_import(db, tmp_path, total)
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "CRMHUB_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "CRMHUB_SYNC_READER_PROCESS_ITEMS": "50"}
+    cmd = [sys.executable, "-m", "hub.cli.main", "worker", "--name", "grouped", "--poll-seconds", "0.05"]
+    worker = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+
+        def children() -> set[int]:
+            return {call["pid"] for call in server.calls()} - {worker.pid}
+
+        wait_for(lambda: children(), 60, "the worker's reading process to pull")
+        (child,) = children()
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    wait_for(lambda: not Path(f"/proc/{child}").exists(), 15, "the reading process to end with its worker")
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        runs = s.scalars(select(SyncRun).where(SyncRun.job_id == job_id)).all()
+        linked = s.scalar(select(func.count()).select_from(RemoteLink))
+    assert job.state == JobState.queued, "stopped after a batch and put back in the queue"
+    assert [r.status for r in runs] == ["interrupted"]
+    assert 0 < linked == runs[0].pulled < total
+    assert "is read by process" in log.read_text()
