@@ -230,7 +230,7 @@ class _Deferred:
 
 @dataclass
 class _Pending:
-    """What a ``LazyMailMessage`` still has to parse: its details (while ``heads`` is set) and its body."""
+    """What a ``LazyMailMessage`` still has to parse: its details (while ``details``) and its body (while ``body``)."""
 
     notes: Notes
     cap: int
