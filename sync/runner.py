@@ -273,11 +273,11 @@ class JobRunner:
                 connector, self.db, account_id=self.account_id, stream=stream, cursor=at, redact=self.redact
             )
 
-        elsewhere = ReadingJob(self.db.url, self.account_id, stream)
+        reading = ReadingJob(self.db.url, self.account_id, stream)
         with Reader(
             read,
             ahead=connector.pull_ahead,
-            elsewhere=(lambda: ReaderProcess(elsewhere)) if connector.pull_in_process else None,
+            elsewhere=(lambda: ReaderProcess(reading)) if connector.pull_in_process else None,
             elsewhere_from=get_settings().sync_reader_process_items,
         ) as reader:
             while True:
