@@ -47,16 +47,11 @@ def test_the_child_reads_batch_after_batch_as_asked(db: Database, server: Loopba
         first = process.receive()
         process.request(first.cursor)
         second = process.receive()
+        child = process.pid
     names = [c.first_name for c in first.changes + second.changes]
     assert names == ["First0", "First1", "First2", "First3"]
     assert (second.progress_done, second.progress_total, second.more) == (4, 5, True)
-    assert set(_pullers(server)) == {process_pid(server)} and os.getpid() not in _pullers(server)
-
-
-def process_pid(server: LoopbackServer) -> int:
-    """The one process that pulled from the server."""
-    (pid,) = set(_pullers(server))
-    return pid
+    assert _pullers(server) == [child, child] and child != os.getpid(), "both pulls made by the child"
 
 
 def test_a_connector_error_crosses_as_itself(db: Database, server: LoopbackServer) -> None:
