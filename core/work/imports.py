@@ -118,7 +118,7 @@ def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     ids: dict[str, int] = {}
     for start in range(0, len(keys), _KEYS_CHUNK):
         stmt = select(table.c.import_key, table.c.id).where(table.c.import_key.in_(keys[start : start + _KEYS_CHUNK]))
-        ids.update((key, row_id) for key, row_id in session.execute(stmt).tuples())
+        ids.update((key, row_id) for key, row_id in session.execute(stmt))
     return [ids[key] for key in keys]
 
 
