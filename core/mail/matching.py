@@ -160,19 +160,19 @@ class Prefetched:
     def __init__(self, session: Session, emails: Iterable[str], values: Iterable[str]) -> None:
         emails, values = sorted(set(emails)), sorted(set(values))
         self._blocked: set[str] = set()
-        for chunk in _chunks(emails, self.CHUNK):
+        for chunk in chunks(emails, self.CHUNK):
             self._blocked |= _blocked(session, chunk)
         self._owners: dict[tuple[PointKind, str], list[PointOwner]] = {}
         for kind, wanted in (
             (PointKind.email, [v for v in values if "@" in v]),
             (PointKind.domain, [v for v in values if "@" not in v]),
         ):
-            for chunk in _chunks(wanted, self.CHUNK):
+            for chunk in chunks(wanted, self.CHUNK):
                 for owner in owners_of(session, kind, chunk):
                     self._owners.setdefault((kind, owner.value), []).append(owner)
         persons = {o.person_id for o in self.all_owners() if o.person_id is not None}
         self._primary: dict[int, int] = {}
-        for chunk in _chunks(sorted(persons), self.CHUNK):
+        for chunk in chunks(sorted(persons), self.CHUNK):
             self._primary.update(_primary_orgs(session, set(chunk)))
 
     def all_owners(self) -> list[PointOwner]:
@@ -190,7 +190,8 @@ class Prefetched:
         return {p: self._primary[p] for p in person_ids if p in self._primary}
 
 
-def _chunks(values: list[str] | list[int], size: int) -> Iterable[list]:
+def chunks(values: list[str] | list[int], size: int = 500) -> Iterable[list]:
+    """``values`` in lists of at most ``size``, for IN (...) look-ups that stay within every database's limits."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

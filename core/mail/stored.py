@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from core.mail.matching import chunks
 from core.mail.records import MailMessage
 from core.models import ConnectorAccount, MailMessageRow, MailSighting
 
@@ -62,11 +63,11 @@ class StoredMail:
         db = session.connection()
         self._mail: dict[str, tuple[int | None, str]] = {}
         """Message-ID -> (id, thread key); the id is None until a new message is written."""
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             self._mail.update((m, (i, t)) for m, i, t in db.execute(_KNOWN, {"ids": chunk}))
         self._awaited: set[str] = set()
         """Thread keys that rows carry, among the Message-IDs the batch may still store."""
-        for chunk in _chunks(sorted(own)):
+        for chunk in chunks(sorted(own)):
             self._awaited.update(db.execute(_AWAITED, {"ids": chunk}).scalars())
         self._new: dict[str, dict[str, Any]] = {}
         self._joins: list[dict[str, str]] = []
@@ -99,7 +100,7 @@ class StoredMail:
                 self._created.add(message_id)
                 self._mail[message_id] = (mail_id, self._mail[message_id][1])
         lost = [m for m in self._new if m not in self._created]  # another mailbox stored them a moment ago
-        for chunk in _chunks(lost):
+        for chunk in chunks(lost):
             self._mail.update((m, (i, t)) for m, i, t in db.execute(_KNOWN, {"ids": chunk}))
         self._write_sightings()
         self._joins, self._new = [], {}
@@ -192,10 +193,6 @@ def _participants(change: MailMessage) -> dict[str, list[dict[str, str]]]:
 def _ancestors(change: MailMessage) -> list[str]:
     """The messages this one answers, oldest first: its References, then its In-Reply-To."""
     return change.references[:ANCESTORS_MAX] + ([change.in_reply_to] if change.in_reply_to else [])
-
-
-def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[start : start + 500] for start in range(0, len(values), 500)]
 
 
 def _insert(session: Session, table: Any) -> Any:
