@@ -122,6 +122,11 @@ class _Us:
     author_id: int | None
     """Who the logged mail is attributed to: the owner of a personal mailbox; nobody for a shared one."""
 
+    @property
+    def notes_suggestions(self) -> bool:
+        """True when unmatched mail feeds someone's suggested-contact queue (so it still needs applying)."""
+        return self.suggest and self.owner_id is not None
+
 
 def _us(session: Session, account: ConnectorAccount) -> _Us:
     """Who "we" are for this account (see the module docstring); kept for the session (one batch)."""
@@ -166,8 +171,7 @@ def select_mail(session: Session, *, account: ConnectorAccount, changes: list[tu
     """
     us = _us(session, account)
     internal, hits = _client_hits(session, us, changes)
-    quiet = not (us.suggest and us.owner_id is not None)
-    unmatched = {index for index, found in hits.items() if not found} if quiet else set()
+    unmatched = set() if us.notes_suggestions else {index for index, found in hits.items() if not found}
     return Selection(
         full=frozenset(index for index, found in hits.items() if found),
         settled=frozenset(internal) | frozenset(unmatched),
@@ -205,7 +209,6 @@ def prepare_mail(
     """Look up every address of the batch in one query; decide at once the mail that can match no client."""
     us = _us(session, account)
     decided, client_hits = _client_hits(session, us, changes)
-    quiet = not (us.suggest and us.owner_id is not None)  # with suggestions, unmatched mail still writes
     hits: set[str] = set()
     matched: list[tuple[int, MailMessage]] = []
     by_index = dict(changes)
@@ -213,7 +216,7 @@ def prepare_mail(
         hits.update(found)
         if found:
             matched.append((index, by_index[index]))
-        elif quiet:
+        elif not us.notes_suggestions:  # with suggestions, unmatched mail still writes
             decided[index] = ApplyOutcome.skipped(UNMATCHED)
     emails = {e for _, change in matched for e in _external(change, us)}
     known_owners = Prefetched(session, emails, hits) if matched else None
@@ -374,7 +377,8 @@ def _apply(session: Session, account: ConnectorAccount, change: MailMessage, us:
         return ApplyOutcome.skipped(INTERNAL)
     matches = _matches(session, change, us)
     if not matches:
-        if us.suggest and us.owner_id is not None:
+        if us.notes_suggestions:
+            assert us.owner_id is not None
             _suggest(session, us.owner_id, change, external)
         return ApplyOutcome.skipped(UNMATCHED)
     mail_id, created = _store(session, account, change)
