@@ -21,8 +21,9 @@ How one batch is read, so that memory stays flat however large the mailbox:
    is with a client: the batch goes to the engine as summaries.
 3. ``complete``: the engine asks core which summaries it wants whole (the mail with clients) and
    the connector fetches ``INTERNALDATE BODY.PEEK[TEXT]`` of just those; the header block and
-   the text together are the message, parsed again as a whole (the body lazily, when core
-   reads it). A message over ``max_message_mb`` keeps its headers only. Most mail is with no
+   the text together are the message, built from its summary (``mapping.completed``: the
+   headers are not parsed again; the body lazily, when core reads it). A message over
+   ``max_message_mb`` keeps its headers only. Most mail is with no
    client: its body never leaves the server. The raw bytes travel on in ``MailMessage.raw``:
    core stores them compressed for the messages it logs.
 

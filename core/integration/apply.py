@@ -105,7 +105,7 @@ class NoApplier(CoreError):
 
 Applier = Callable[..., ApplyOutcome]
 Preparer = Callable[..., dict[int, ApplyOutcome]]
-Selector = Callable[..., set[int]]
+Selector = Callable[..., "Selection"]
 F = TypeVar("F", bound=Applier)
 P = TypeVar("P", bound=Preparer)
 S = TypeVar("S", bound=Selector)
