@@ -1,33 +1,50 @@
 """A stream read by a child process of its own, so reading and committing run on two CPU cores.
 
 The engine (``sync.reader``) starts one for a long first import of a connector that allows it
-(``Connector.pull_in_process``). The child is *spawned* (a fresh interpreter: forking a worker
-with threads and open connections is not safe) and given only what it can rebuild the rest
-from: the database URL, the account and the stream. It builds the connector from the account
-exactly as the engine does (its own connection to the server), opens its own read-only
-sessions for core's choice of the items it wants whole, and then answers requests one at a
-time: a cursor in, the batch after it (``sync.reader.read_batch``) or that read's error out,
-pickled through a pipe. It never writes to the database; the engine commits every batch
-and stores every cursor as before.
+(``Connector.pull_in_process``). The child is given only what it can rebuild the rest from:
+the database URL, the account, the stream and the engine's environment (the settings). It
+builds the connector from the account exactly as the engine does (its own connection to the
+server), opens its own read-only sessions for core's choice of the items it wants whole, and
+then answers requests one at a time: a cursor in, the batch after it
+(``sync.reader.read_batch``) or that read's error out, pickled through a pipe. It never writes
+to the database; the engine commits every batch and stores every cursor as before.
+
+**Where children come from.** Forking the worker itself is not safe (threads, open
+connections), and a freshly spawned interpreter spends most of a second importing what a
+reader needs before it reads anything. So children are forked from a *fork server*
+(``multiprocessing``'s forkserver): a clean single-threaded process, started from a fresh
+interpreter, that imports the reader, the connectors and the worker's main module once, then
+forks a child per reading in milliseconds. ``warm_up`` starts it when a worker starts, so a
+long import starts reading in its own process at once; without that it starts with the first
+child, in a thread, while the engine goes on reading. The server ignores SIGINT and SIGTERM
+when the worker can arrange it (a service manager's stop is the worker's to handle) and ends
+with the worker. Platforms without a fork server spawn each child.
 
 Its errors cross as the engine knows them: connector errors as themselves (they pickle), any
 other error (a bug, a database outage) as ``ReaderProcessError`` naming it, its traceback
-logged by the child. A child
-that dies (killed, out of memory) is a ``TransientError`` for the run: the account is retried
-with backoff, from the last committed batch. The child ignores SIGINT and SIGTERM, which a
-terminal or a service manager sends to the whole process group: the engine finishes its
-batch first and then ends the child by closing the pipe, and a child whose engine is gone
-finds the pipe closed and ends too.
+logged by the child. A child that dies (killed, out of memory) is a ``TransientError`` for the
+run: the account is retried with backoff, from the last committed batch. The child ignores
+SIGINT and SIGTERM, which a terminal or a service manager sends to the whole process group:
+the engine finishes its batch first and then ends the child by closing the pipe, and a child
+whose engine is gone finds the pipe closed and ends too. Each reply carries the child's CPU
+time and peak memory, which the engine logs when the reading ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import resource
 import signal
+import threading
 import traceback
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from core.config import get_settings
@@ -37,7 +54,7 @@ from core.models import ConnectorAccount
 from core.secrets import unseal
 from sync.reader import Cursor, read_batch
 from sync.redact import Redactor
-from sync.registry import build_connector
+from sync.registry import GROUP, build_connector
 
 log = logging.getLogger("crmhub.sync")
 CLOSE_WAIT = 5.0
@@ -56,37 +73,118 @@ class ReadingJob:
     database_url: str
     account_id: int
     stream: str
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+    """The engine's environment, settings and keys included: the fork server may have started with another."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a reading process has used so far."""
+
+    cpu_seconds: float
+    peak_rss_mb: float
+
+    @classmethod
+    def now(cls) -> Usage:
+        """This process's CPU time and peak resident memory."""
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(own.ru_utime + own.ru_stime, own.ru_maxrss / 1024)
+
+
+def _context() -> BaseContext:
+    """The fork server where the platform has one (see the module's essay), else spawning."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__, *_connector_modules()])
+    return context
+
+
+def _connector_modules() -> list[str]:
+    """The installed connectors' modules (``sync.registry``'s entry points), for the fork server to import once."""
+    return sorted({ep.module for ep in entry_points(group=GROUP)})
+
+
+def warm_up() -> None:
+    """Start the fork server now (a worker starting), so the first long import does not wait for its imports.
+
+    From the main thread the server is started with SIGINT and SIGTERM ignored, which it keeps:
+    a stop sent to the whole process group is then the worker's to handle, and the server ends
+    when the worker does.
+    """
+    context = _context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with _stops_ignored():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _stops_ignored() -> Iterator[None]:
+    """SIGINT and SIGTERM ignored for the moment (a process started meanwhile keeps ignoring them)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 class ReaderProcess:
-    """The parent's end: starts the child, sends it cursors, receives batches (``sync.reader.Elsewhere``)."""
+    """The parent's end: starts the child, sends it cursors, receives batches (``sync.reader.Elsewhere``).
+
+    The child is started in a thread of its own: with the fork server cold, starting waits for
+    its imports, and the engine goes on reading meanwhile.
+    """
 
     def __init__(self, job: ReadingJob) -> None:
         self.job = job
-        context = multiprocessing.get_context("spawn")
-        self._conn, child_end = context.Pipe()
+        context = _context()
+        self._conn, self._child_end = context.Pipe()
         self._process = context.Process(
-            target=serve, args=(job, child_end), name=f"crmhub-read-{job.account_id}", daemon=True
+            target=serve, args=(job, self._child_end), name=f"crmhub-read-{job.account_id}", daemon=True
         )
-        self._process.start()
-        child_end.close()
         self._started: bool | None = None
         """Whether the child said it is up (None: it has not said yet)."""
         self._failed: BaseException | None = None
-        log.info("account #%s: %s is read by process %s", job.account_id, job.stream, self.pid)
+        self.usage: Usage | None = None
+        """The child's CPU time and peak memory, as of its last reply."""
+        self._launching = threading.Thread(target=self._launch, name=f"crmhub-read-start-{job.account_id}", daemon=True)
+        self._launching.start()
+
+    def _launch(self) -> None:
+        try:
+            self._process.start()
+        except Exception as exc:  # noqa: BLE001 - no process (a limit, a broken install): said by started()
+            self._failed = ReaderProcessError(f"the reading process could not be started: {type(exc).__name__}: {exc}")
+        else:
+            log.info("account #%s: %s is read by process %s", self.job.account_id, self.job.stream, self.pid)
+        finally:
+            self._child_end.close()
 
     @property
     def pid(self) -> int | None:
-        """The child's process id."""
+        """The child's process id (None until it is started)."""
         return self._process.pid
 
     def started(self, wait: bool = False) -> bool | None:
         """True once the child says it is up, False while it starts, None when it could not start (logged)."""
         if self._started is None:
+            if not wait and self._launching.is_alive():
+                return False
+            self._launching.join()
             try:
-                if not wait and not self._conn.poll():
+                if self._failed is not None:
+                    kind, value = "error", self._failed
+                elif not wait and not self._conn.poll():
                     return False
-                kind, value = self._conn.recv()
+                else:
+                    kind, value, _usage = self._conn.recv()
             except (EOFError, OSError, ValueError):
                 kind, value = "error", self._gone()
             self._started = kind == "ready"
@@ -110,7 +208,7 @@ class ReaderProcess:
         if self._failed is not None:
             raise self._failed
         try:
-            kind, value = self._conn.recv()
+            kind, value, self.usage = self._conn.recv()
         except (EOFError, OSError, ValueError):
             raise self._gone() from None
         if kind == "error":
@@ -128,7 +226,11 @@ class ReaderProcess:
 
     def close(self) -> None:
         """Tell the child to end (closing the pipe) and wait for it; stop it when it does not end in time."""
+        self._launching.join()
         self._conn.close()
+        pid = self._process.pid
+        if pid is None:
+            return  # it was never started
         self._process.join(timeout=CLOSE_WAIT)
         if self._process.is_alive():  # it ignores SIGTERM (see above): SIGKILL
             log.warning("account #%s: the reading process did not end in time; stopping it", self.job.account_id)
@@ -136,6 +238,16 @@ class ReaderProcess:
             self._process.join(timeout=5)
         if not self._process.is_alive():
             self._process.close()
+        if self.usage is not None:
+            log.info(
+                "account #%s: %s was read by process %s: %.1f s of CPU, peak memory %.0f MB",
+                self.job.account_id,
+                self.job.stream,
+                pid,
+                self.usage.cpu_seconds,
+                self.usage.peak_rss_mb,
+                extra={"reader_usage": self.usage},
+            )
 
 
 # -------------------------------------------------------------------------------------- the child
@@ -145,6 +257,9 @@ def serve(job: ReadingJob, conn: Connection) -> None:
     """The child's life: answer each cursor with the batch after it, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(job.environ)
+    get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(job.database_url)
@@ -191,7 +306,7 @@ def _connector(db: Database, account_id: int) -> tuple[Connector, Redactor]:
 
 
 def _send(conn: Connection, reply: tuple[str, Any], redact: Redactor) -> bool:
-    """Send the reply to the engine; False when the pipe is gone.
+    """Send the reply to the engine, with this process's usage so far; False when the pipe is gone.
 
     A connector's error goes as itself; any other error (a bug, a database outage) is logged
     here with its traceback and goes as ``ReaderProcessError``, as does a batch that cannot be
@@ -200,9 +315,9 @@ def _send(conn: Connection, reply: tuple[str, Any], redact: Redactor) -> bool:
     kind, value = reply
     if kind == "error" and not isinstance(value, ConnectorError):
         log.error("reading a batch failed:\n%s", redact("".join(traceback.format_exception(value))))
-        reply = ("error", ReaderProcessError(redact(f"{type(value).__name__}: {value}")))
+        value = ReaderProcessError(redact(f"{type(value).__name__}: {value}"))
     try:
-        conn.send(reply)
+        conn.send((kind, value, Usage.now()))
         return True
     except (OSError, ValueError):
         return False
@@ -210,7 +325,7 @@ def _send(conn: Connection, reply: tuple[str, Any], redact: Redactor) -> bool:
         log.error("a reply could not be sent to the engine:\n%s", redact(traceback.format_exc()))
         failure = ReaderProcessError(redact(f"a {kind} could not be sent to the engine: {type(exc).__name__}: {exc}"))
     try:
-        conn.send(("error", failure))
+        conn.send(("error", failure, Usage.now()))
         return True
     except (OSError, ValueError):
         return False

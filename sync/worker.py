@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from core.config import get_settings
 from core.db import Database, utcnow
 from core.models import Job
+from sync import reader_process
 from sync.lease import Lease, claim
 from sync.prune import prune
 from sync.retry import RetryPolicy
@@ -117,9 +118,19 @@ class Worker:
         if any(counts.values()):
             log.info("pruned sync history older than %d days: %s", days, counts)
 
+    def warm_up(self) -> None:
+        """Get ready for a long import before one comes: start the server reading processes are forked from."""
+        if get_settings().sync_reader_process_items <= 0:
+            return
+        try:
+            reader_process.warm_up()
+        except Exception:  # noqa: BLE001 - without it a reading process starts more slowly, nothing worse
+            log.warning("worker %s: the reading processes' fork server could not be started", self.name, exc_info=True)
+
     def run_forever(self) -> None:
         """Loop until ``stop`` is set, sleeping ``poll_seconds`` whenever there is nothing to do."""
         log.info("worker %s started", self.name)
+        self.warm_up()
         watcher = None
         if self.options.watch:
             watcher = threading.Thread(target=self.watcher.run_forever, name=f"watcher-{self.name}", daemon=True)

@@ -1,11 +1,13 @@
 """sync.reader_process: a long stream read by a child process gives the engine exactly what reading it here gives.
 
-Real child processes (spawned, as in production) on the loopback connector, whose access log
-names the process of every pull.
+Real child processes (forked from the fork server, as in production) on the loopback
+connector, whose access log names the process of every pull.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import time
@@ -13,13 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from cryptography.fernet import Fernet
 
 from connectors.loopback.client import LoopbackServer
 from core.config import get_settings
 from core.db import Database
 from core.integration import CursorInvalidError, TransientError
 from core.models import AccountStatus
-from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob
+from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob, warm_up
 from tests.sync.conftest import account, add_account, contacts, last_run, linked_persons, run_now
 
 
@@ -41,7 +44,10 @@ def _pullers(server: LoopbackServer) -> list[int]:
     return [call["pid"] for call in server.calls()]
 
 
-def test_the_child_reads_batch_after_batch_as_asked(db: Database, server: LoopbackServer) -> None:
+def test_the_child_reads_batch_after_batch_as_asked(
+    db: Database, server: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="crmhub.sync")
     with reading(db, add_account(db, server)) as process:
         process.request(None)
         first = process.receive()
@@ -52,6 +58,22 @@ def test_the_child_reads_batch_after_batch_as_asked(db: Database, server: Loopba
     assert names == ["First0", "First1", "First2", "First3"]
     assert (second.progress_done, second.progress_total, second.more) == (4, 5, True)
     assert _pullers(server) == [child, child] and child != os.getpid(), "both pulls made by the child"
+    assert process.usage is not None and process.usage.cpu_seconds > 0 and process.usage.peak_rss_mb > 10
+    (said,) = [r for r in caplog.records if "was read by process" in r.getMessage()]
+    assert f"by process {child}: " in said.getMessage() and said.reader_usage == process.usage
+
+
+def test_a_child_reads_with_the_engines_settings_not_those_its_fork_server_started_with(
+    db: Database, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm_up()  # the server keeps the environment of this moment
+    monkeypatch.setenv("CRMHUB_ENCRYPTION_KEYS", json.dumps([Fernet.generate_key().decode()]))
+    get_settings.cache_clear()
+    account_id = add_account(db, server)  # its password sealed with a key the server never saw
+    with reading(db, account_id) as process:
+        assert process.started() is True
+        process.request(None)
+        assert [c.first_name for c in process.receive().changes] == ["First0", "First1"]
 
 
 def test_a_connector_error_crosses_as_itself(db: Database, server: LoopbackServer) -> None:
