@@ -7,7 +7,7 @@ For each size it starts its own Dovecot (``tests.peers.dovecot``), fills one mai
 MULTIAPPEND (batches of 500) with generated mail, and then, in the same run:
 
 1. **raw**: the plain imapclient rate of the same mailbox: EXAMINE, ``UID SEARCH ALL``, then
-   ``UID FETCH <200 uids> (BODY.PEEK[])`` batch after batch, the bodies dropped;
+   ``UID FETCH <500 uids> (BODY.PEEK[])`` (the account's batch size) batch after batch, the bodies dropped;
 2. **import**: crmhub's fresh import of that mailbox, in a child process of its own (so its peak
    RSS is its own): a new database (a SQLite file, or a PostgreSQL database on the local
    server), migrated, with a few hundred seeded clients, an IMAP account of the mailbox's owner,
@@ -49,6 +49,8 @@ from typing import Any
 
 import imapclient
 import sqlalchemy as sa
+
+from connectors.email.config import ImapConfig
 
 PG_SERVER = os.environ.get("CRMHUB_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 OWNER = "anna@ourcompany.test"
@@ -523,7 +525,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--match", type=float, default=0.2, help="share of the mail that is with a seeded client")
     parser.add_argument("--attach", type=float, default=0.05, help="share of the mail with an attachment")
     parser.add_argument("--attach-kb", default="4,40", help="attachment sizes: smallest,largest in KB")
-    parser.add_argument("--batch", type=int, default=200, help="messages per batch (the account's batch_size)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=ImapConfig.model_fields["batch_size"].default,
+        help="messages per batch (the account's batch_size; default: the connector's)",
+    )
     parser.add_argument("--seed", type=int, default=20260302)
     parser.add_argument("--repeat", type=int, default=1, help="raw and import this many times; medians reported")
     parser.add_argument("--profile", action="store_true", help="profile the import and print the hot spots")

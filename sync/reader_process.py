@@ -20,6 +20,13 @@ child, in a thread, while the engine goes on reading. The server ignores SIGINT 
 when the worker can arrange it (a service manager's stop is the worker's to handle) and ends
 with the worker. Platforms without a fork server spawn each child.
 
+**Sharing the parsing.** Both processes are CPU-bound, and how much each has to do depends on
+the mail, the database and the machine. What a connector leaves for first use (the bodies of
+the mail read in full) is split between them: with each request the engine sends the share the
+child should parse before handing the batch over (``Connector.parse_ahead``); the engine
+parses the rest when it applies them. The share (``Share``) grows while the engine finds
+batches ready when it asks, and shrinks while it has to wait for them.
+
 Its errors cross as the engine knows them: connector errors as themselves (they pickle), any
 other error (a bug, a database outage) as ``ReaderProcessError`` naming it, its traceback
 logged by the child. A child that dies (killed, out of memory) is a ``TransientError`` for the
@@ -135,6 +142,23 @@ def _stops_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class Share:
+    """How much of the parsing a batch leaves for first use the child does before handing it over.
+
+    Both processes are busy, so the faster one should take more: when the engine finds the next
+    batch already waiting, the child had time to spare and gets a larger share; when the engine
+    has to wait for it, a smaller one. It starts at half and moves a step per batch.
+    """
+
+    def __init__(self, value: float = 0.5, step: float = 0.1) -> None:
+        self.value = value
+        self.step = step
+
+    def after(self, *, waited: bool) -> None:
+        """Move the share after a batch: down when the engine waited for it, else up."""
+        self.value = min(1.0, max(0.0, self.value + (-self.step if waited else self.step)))
+
+
 class ReaderProcess:
     """The parent's end: starts the child, sends it cursors, receives batches (``sync.reader.Elsewhere``).
 
@@ -154,6 +178,7 @@ class ReaderProcess:
         self._failed: BaseException | None = None
         self.usage: Usage | None = None
         """The child's CPU time and peak memory, as of its last reply."""
+        self.share = Share()
         self._launching = threading.Thread(target=self._launch, name=f"crmhub-read-start-{job.account_id}", daemon=True)
         self._launching.start()
 
@@ -198,7 +223,7 @@ class ReaderProcess:
         if self._failed is not None:
             return
         try:
-            self._conn.send(cursor)
+            self._conn.send((cursor, self.share.value))
         except (OSError, ValueError):
             raise self._gone() from None
 
@@ -208,6 +233,7 @@ class ReaderProcess:
         if self._failed is not None:
             raise self._failed
         try:
+            self.share.after(waited=not self._conn.poll())
             kind, value, self.usage = self._conn.recv()
         except (EOFError, OSError, ValueError):
             raise self._gone() from None
@@ -275,13 +301,14 @@ def serve(job: ReadingJob, conn: Connection) -> None:
             return
         while True:
             try:
-                cursor = conn.recv()
+                cursor, share = conn.recv()
             except (EOFError, OSError):
                 return  # the engine is done with us (or gone)
             try:
                 batch = read_batch(
                     connector, db, account_id=job.account_id, stream=job.stream, cursor=cursor, redact=redact
                 )
+                connector.parse_ahead(batch, share)
                 reply: tuple[str, Any] = ("batch", batch)
             except Exception as exc:  # noqa: BLE001 - every error goes to the engine, which decides
                 reply = ("error", exc)

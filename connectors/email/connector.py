@@ -63,7 +63,7 @@ from pydantic import BaseModel
 from connectors.email.client import FolderState, Head, MailboxClient
 from connectors.email.config import ImapConfig
 from connectors.email.cursor import FolderCursor
-from connectors.email.mapping import completed, header_message_id, parse_message
+from connectors.email.mapping import LazyMailMessage, completed, header_message_id, parse_message
 from core.integration import (
     Batch,
     CheckResult,
@@ -415,6 +415,12 @@ class ImapConnector(Connector):
             elif got is not None:  # None: gone from the server since its headers were read
                 _file(changes, batch.failures, got)
         batch.changes = changes
+
+    def parse_ahead(self, batch: Batch, share: float) -> None:
+        """Parse the bodies of this share of the batch's messages read in full (the rest are parsed where applied)."""
+        lazy = [c for c in batch.changes if isinstance(c, LazyMailMessage) and not c.summary and "body" in c.unparsed()]
+        for record in lazy[: round(len(lazy) * share)]:
+            record.parse_body()
 
     def _chunked(self, folder: str, state: FolderState, uids: list[int], read: Reading) -> Iterator[tuple[int, Any]]:
         """``read`` FETCH_CHUNK UIDs at a time: (uid, what was read); a chunk the server fails on is read one by one."""

@@ -249,9 +249,10 @@ class LazyMailMessage(MailMessage):
     field parses it; equality and repr read them too, so a lazy record behaves as an eager one.
     A summary defers its details too (subject, date, ids).
 
-    Pickled (to cross into another process), a record read in full travels parsed - the
-    sender has the time, the receiver writes - and a summary lazy, its raw header values left
-    behind and split again from ``raw`` if its details are ever read.
+    Pickled (to cross into another process), a record travels as far parsed as it is: the
+    reading process parses the bodies of its share of a batch (``ImapConnector.parse_ahead``),
+    the engine the rest on first use. A summary travels lazy, its raw header values left behind
+    and split again from ``raw`` if its details are ever read.
     """
 
     def defer(self, pending: _Pending) -> None:
@@ -288,10 +289,12 @@ class LazyMailMessage(MailMessage):
             _fill_lazy_body(self, self.raw, pending.cap, pending.notes)
         return self.__dict__[name]
 
+    def parse_body(self) -> None:
+        """Parse the body now (and the details, if still to do) rather than on first use."""
+        self._body("_text")
+
     def __getstate__(self) -> dict[str, Any]:
-        """The state to pickle: a full record parsed, a summary without its raw header values."""
-        if not self.summary:
-            self._body("_text")
+        """The state to pickle: parsed what was parsed, the rest lazy; a summary without its raw header values."""
         state = dict(self.__dict__)
         pending = state.get("_pending")
         if pending is not None and pending.heads is not None:

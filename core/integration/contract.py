@@ -147,6 +147,14 @@ class Connector(abc.ABC):
         """
         raise NotImplementedError(f"{self.kind} connector returns no summaries")
 
+    def parse_ahead(self, batch: Batch, share: float) -> None:  # noqa: B027 - optional hook
+        """Do now this share (0 to 1) of the parsing the batch's changes left for first use.
+
+        A reading process (``sync.reader_process``) calls it before handing a batch over, with
+        the share that keeps it and the engine equally busy; what it leaves is parsed by the
+        engine when the change is applied. Changes that parse everything at once ignore it.
+        """
+
     def push(self, operation: PushOperation) -> PushResult:
         """Make one outbound change, idempotent by ``operation.key``."""
         raise NotImplementedError(f"{self.kind} connector does not push")

@@ -30,7 +30,7 @@ from core.models import (
 )
 from sync import control
 from sync.reader import read_batch
-from sync.reader_process import ReaderProcess, ReadingJob
+from sync.reader_process import ReaderProcess, ReadingJob, Share
 from sync.redact import Redactor
 from sync.registry import build_connector
 from sync.retry import RetryPolicy
@@ -327,13 +327,17 @@ def test_a_reading_process_hands_over_the_batches_the_engine_reads_itself(db, wo
 
             here = _batches(asked.append, read_here)
             child = ReaderProcess(ReadingJob(db.url, account_id, stream))
+            child.share = Share(value=1.0 if stream == "mail:INBOX" else 0.0, step=0.0)
             try:
                 there = _batches(child.request, child.receive)
             finally:
                 child.close()
             arrived = [c for b in there for c in b.changes]
             full = [c for c in arrived if not c.summary]
-            assert full and all(c.unparsed() == set() for c in full), "mail read in full arrives parsed"
+            if stream == "mail:INBOX":
+                assert full and all(c.unparsed() == set() for c in full), "with all the share, mail arrives parsed"
+            else:
+                assert full and all(c.unparsed() == {"body"} for c in full), "with none, its body is parsed here"
             lazy = [c for c in arrived if c.summary]
             assert all(c.unparsed() for c in lazy), "summaries arrive lazy"
             summaries += lazy

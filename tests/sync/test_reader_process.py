@@ -22,7 +22,7 @@ from core.config import get_settings
 from core.db import Database
 from core.integration import CursorInvalidError, TransientError
 from core.models import AccountStatus
-from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob, warm_up
+from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob, Share, warm_up
 from tests.sync.conftest import account, add_account, contacts, last_run, linked_persons, run_now
 
 
@@ -120,6 +120,32 @@ def test_a_child_that_cannot_start_says_why(db: Database, server: LoopbackServer
         process.request(None)
         with pytest.raises(ReaderProcessError, match="account #999999 no longer exists"):
             process.receive()
+
+
+def test_the_childs_share_of_the_parsing_follows_who_waits() -> None:
+    share = Share()
+    assert share.value == 0.5
+    for _ in range(3):
+        share.after(waited=False)  # the batch was ready when the engine asked: the child has time to spare
+    assert share.value == pytest.approx(0.8)
+    for _ in range(20):
+        share.after(waited=True)
+    assert share.value == 0.0, "never below nothing"
+    for _ in range(20):
+        share.after(waited=False)
+    assert share.value == 1.0, "never above everything"
+
+
+def test_the_engine_tells_the_child_its_share_with_each_request(db: Database, server: LoopbackServer) -> None:
+    with reading(db, add_account(db, server)) as process:
+        process.request(None)
+        time.sleep(0.5)  # the child has the batch ready long before it is asked for
+        first = process.receive()
+        assert process.share.value == pytest.approx(0.6)
+        server.set_control(delay=1.0)
+        process.request(first.cursor)
+        process.receive()  # this one is waited for
+        assert process.share.value == pytest.approx(0.5)
 
 
 @pytest.fixture

@@ -231,6 +231,23 @@ def test_a_pull_reads_headers_and_complete_reads_only_the_bodies_core_wants(mail
 
 
 @pytest.mark.peers
+def test_parse_ahead_parses_the_bodies_of_its_share_of_the_full_messages_only(mailbox: Mailbox, conn) -> None:
+    uids = mailbox.append("INBOX", [msg(n, body=f"Body number {n}") for n in range(1, 6)])
+    c = conn(mailbox)
+    batch = c.pull("mail:INBOX", None)
+    index = {m.uid: i for i, m in enumerate(batch.changes)}
+    c.complete("mail:INBOX", batch, {index[uid] for uid in uids[:4]})  # four read in full, one a summary
+    c.parse_ahead(batch, 0.5)
+    full = [m for m in batch.changes if not m.summary]
+    assert [m.unparsed() for m in full] == [set(), set(), {"body"}, {"body"}]
+    (summary,) = [m for m in batch.changes if m.summary]
+    assert summary.unparsed() == {"details", "body"}, "a summary is never parsed ahead"
+    c.parse_ahead(batch, 1.0)
+    assert all(m.unparsed() == set() for m in full)
+    assert sorted(m.text for m in full) == [f"Body number {n}" for n in range(1, 5)]
+
+
+@pytest.mark.peers
 def test_a_message_gone_or_unreadable_before_its_body_is_read(mailbox: Mailbox, conn) -> None:
     uids = mailbox.append("INBOX", [msg(n) for n in range(4)])
     c = conn(mailbox)
