@@ -23,6 +23,11 @@ Choices, most of them forced by the protocol or by imapclient:
   whole message) and INTERNALDATE of those alone. INTERNALDATE is left out of the first
   FETCH on purpose: imapclient turns every one into a datetime, which costs as much as
   parsing the rest of the response.
+* **imaplib's debug lines off.** imapclient sets imaplib's debug level to 5 and hands its
+  messages to the ``imapclient.imaplib`` logger, and imaplib builds every message (the repr of
+  each line and literal it reads) before the logger can drop it: most of the CPU time of
+  fetching small mail. Unless that logger is enabled for DEBUG, the level goes back to imaplib's
+  own default, 0 (``_quiet``), so protocol traces are still there for whoever turns them on.
 * **CONDSTORE** is ENABLEd at login when the server offers it, so SELECT reports HIGHESTMODSEQ,
   and ``SEARCH KEYWORD ... MODSEQ n`` finds the messages marked with a keyword since a pull.
 * **IDLE** (``wait_for_mail``) waits for new mail for a bounded time, ends early on a stop
@@ -37,6 +42,7 @@ Choices, most of them forced by the protocol or by imapclient:
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 import threading
 import time
@@ -116,6 +122,15 @@ def to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _quiet(client: IMAPClient) -> None:
+    """Turn imaplib's debug messages off unless imapclient's protocol log is enabled (see the module notes)."""
+    if logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        return
+    imap = getattr(client, "_imap", None)  # imapclient's imaplib connection: it has no public switch
+    if imap is not None and hasattr(imap, "debug"):
+        imap.debug = 0
+
+
 class MailboxClient:
     """One IMAP connection to one mailbox, read-only; every error is a core error class."""
 
@@ -172,6 +187,7 @@ class MailboxClient:
         except Exception as exc:
             raise classify(exc, "connect", target=target) from exc
         client.normalise_times = False
+        _quiet(client)
         try:
             if self.security == "starttls":
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import imaplib
+import logging
 import socket
 import ssl
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +50,24 @@ def test_login_ok_enables_condstore(mailbox: Mailbox) -> None:
         client.noop()
     with pytest.raises(RuntimeError):
         client.noop()
+
+
+@pytest.mark.peers
+def test_imaplib_builds_no_debug_lines_unless_the_protocol_log_is_on(
+    mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    mailbox.append("INBOX", [raw(1)])
+    with client_for(mailbox) as client:
+        client.select("INBOX")
+        assert [h.size > 0 for h in client.fetch_heads(client.search_uids())] == [True]
+        assert client._require()._imap.debug == 0, "imaplib formats nothing nobody reads"
+    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
+    with client_for(mailbox) as client:
+        client.select("INBOX")
+        list(client.fetch_heads(client.search_uids()))
+    trace = [r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib"]
+    assert any("FETCH" in line for line in trace), "with the protocol log on, imaplib's lines are there"
+    assert not any(mailbox.password in line for line in trace)
 
 
 @pytest.mark.peers
