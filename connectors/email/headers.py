@@ -72,43 +72,36 @@ def raw_headers(msg: Message) -> dict[str, list[str]]:
     return out
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-_FIELD = re.compile(r"[\041-\071\073-\176]+:")
+_FIELD_LINES = re.compile(
+    r"([\041-\071\073-\176]+):[ \t]*"  # the name, the colon and the blanks compat32 strips
+    r"([^\r\n]*(?:(?:\r\n|\r|\n)[ \t][^\r\n]*)*)"  # the value: the rest of the line and its continuations
+    r"(?:\r\n|\r|\n|\Z)"
+)
 
 
 def split_header_block(block: str) -> dict[str, list[str]] | None:
     """``raw_headers`` of a plain header block without the stdlib parser, or None when it is not plain.
 
     What compat32 would make of it, for the ordinary case only: lines ``Name: value`` with
-    continuation lines, up to the first blank line. A first line that continues nothing, a
-    Unix ``From`` line, a line that is neither a header nor blank: None, and the caller asks the
+    continuation lines, up to the first blank line; a value keeps its inner line breaks, as
+    compat32's ``header_source_parse`` does. A first line that continues nothing, a Unix
+    ``From`` line, a line that is neither a header nor blank: None, and the caller asks the
     stdlib parser, which knows what to do with them.
     """
     out: dict[str, list[str]] = {}
-    name, lines = "", []  # type: ignore[var-annotated]
-    for line in _LINE.findall(block):
-        if line in ("\r\n", "\n", "\r"):
-            break
-        if line[0] in " \t":
-            if not name:
-                return None
-            lines.append(line)
-            continue
-        field = _FIELD.match(line)
-        if field is None:
+    at, end, field = 0, len(block), _FIELD_LINES.match
+    while at < end and block[at] not in "\r\n":
+        found = field(block, at)
+        if found is None:
             return None
-        if name:
-            out.setdefault(name.lower(), []).append(_joined(lines))
-        name, lines = field.group()[:-1], [line]
-    if name:
-        out.setdefault(name.lower(), []).append(_joined(lines))
+        name, value = found.groups()
+        key = name.lower()
+        if key in out:
+            out[key].append(value)
+        else:
+            out[key] = [value]
+        at = found.end()
     return out
-
-
-def _joined(lines: list[str]) -> str:
-    """compat32's ``header_source_parse``: the value after the colon, continuation lines kept."""
-    value = lines[0].split(":", 1)[1]
-    return (value.lstrip(" \t") + "".join(lines[1:])).rstrip("\r\n")
 
 
 def relabel_encoded_words(value: str, notes: Notes, name: str) -> str:
@@ -167,6 +160,8 @@ def defect_text(defect: Exception) -> str:
 
 def fold(text: str) -> str:
     """One line: control characters and runs of whitespace become single spaces."""
+    if text.isascii() and text.isprintable():  # the usual name: nothing to clean, only spaces to join
+        return " ".join(text.split())
     return " ".join(CONTROLS.sub(" ", clean(text)).split())
 
 
@@ -264,7 +259,7 @@ _DOMAIN_OK = re.compile(rf"^(?=.{{1,253}}$)[^{_BAD}.]{{1,63}}(\.[^{_BAD}.]{{1,63
 
 def valid_email(local: str, domain: str) -> bool:
     """True when ``local@domain`` looks like a deliverable address (practical, not RFC-complete)."""
-    if SURROGATES.search(local + domain):
+    if not (local + domain).isascii() and SURROGATES.search(local + domain):
         return False
     return bool(_LOCAL_OK.match(local) and _DOMAIN_OK.match(domain))
 

@@ -359,7 +359,10 @@ def _fill_headers(
 
 def _fill_addresses(record: MailMessage, heads: dict[str, list[str]], notes: Notes) -> None:
     def addresses(name: str) -> list:
-        return _guard(notes, name, lambda: address_header(heads.get(name.lower(), []), name, notes), [])
+        values = heads.get(name.lower())
+        if not values:
+            return []
+        return _guard(notes, name, lambda: address_header(values, name, notes), [])
 
     record.from_ = addresses("From")
     record.to = addresses("To")
