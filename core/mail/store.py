@@ -83,7 +83,7 @@ from core.models import (
     User,
 )
 from core.normalize import PUBLIC_MAIL_DOMAINS
-from core.records.blobs import size_cap
+from core.records.blobs import size_cap, write_blobs
 from core.records.files import delete_rows, store_bytes
 from core.work.imports import ImportedInteraction, record_imported
 from core.work.interactions import delete_interaction, record_external_interaction
@@ -254,10 +254,14 @@ def _log_in_bulk(
                 stored.add(change)
                 planned.append((index, change, matches))
             stored.write()
+            new_mail: list[tuple[MailMessage, int]] = []
             for index, change, matches in planned:
-                mail_id, created = _stored_now(session, stored, change)
+                mail_id, created = _stored_now(stored, change)
+                if created:
+                    new_mail.append((change, mail_id))
                 owners.append((index, mail_id, created, len(matches)))
                 items.extend(_item(change, us, match, mail_id) for match in matches)
+            _attachments(session, new_mail)
             logged = record_imported(session, actor=SYNC_ACTOR, items=items) if items else []
     except (CoreError, IntegrityError) as exc:
         log.info("logging %d messages at once failed (%s); logging them one by one", len(changes), exc)
@@ -340,16 +344,18 @@ def _store(session: Session, account: ConnectorAccount, change: MailMessage) -> 
     stored = StoredMail(session, account, [change])
     stored.add(change)
     stored.write()
-    return _stored_now(session, stored, change)
+    mail_id, created = _stored_now(stored, change)
+    if created:
+        _attachments(session, [(change, mail_id)])
+    return mail_id, created
 
 
-def _stored_now(session: Session, stored: StoredMail, change: MailMessage) -> tuple[int, bool]:
-    """The message's stored id, and True (its attachments stored now) the first time the batch asks of one it stored."""
+def _stored_now(stored: StoredMail, change: MailMessage) -> tuple[int, bool]:
+    """The message's stored id, and True (attachments to store now) the first time the batch asks of one it stored."""
     mail_id = stored.id_of(change.message_id)
     created = stored.created(change.message_id)
     if created:
         stored.created_done(change.message_id)
-        _attachments(session, change, mail_id)
     return mail_id, created
 
 
@@ -483,17 +489,25 @@ def _suggest(session: Session, owner_id: int, change: MailMessage, external: lis
         )
 
 
-def _attachments(session: Session, change: MailMessage, mail_id: int) -> None:
+def _attachments(session: Session, new_mail: list[tuple[MailMessage, int]]) -> None:
+    """Store the attachments of mail stored now: their bytes written side by side, then their rows.
+
+    One over the upload cap is kept as its name and size only.
+    """
     cap = size_cap()
-    for part in change.attachments:
-        content = part.content if part.content is not None and len(part.content) <= cap else None
+    parts = [(part, mail_id) for change, mail_id in new_mail for part in change.attachments]
+    kept = [part.content for part, _ in parts if part.content is not None and len(part.content) <= cap]
+    blobs = iter(write_blobs(kept))
+    for part, mail_id in parts:
+        fits = part.content is not None and len(part.content) <= cap
         store_bytes(
             session,
             actor=SYNC_ACTOR,
-            content=content,
+            content=None,
             filename=part.filename,
             content_type=part.content_type,
             size=part.size,
+            written=next(blobs) if fits else None,
             mail_id=mail_id,
         )
 

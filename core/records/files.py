@@ -169,12 +169,17 @@ def store_bytes(
     filename: str,
     content_type: str | None = None,
     size: int | None = None,
+    written: tuple[str, int] | None = None,
     organization_id: int | None = None,
     person_id: int | None = None,
     interaction_id: int | None = None,
     mail_id: int | None = None,
 ) -> StoredFile:
-    """Store a file's bytes (or, with ``content=None``, only its name and ``size``) and attach it."""
+    """Store a file's bytes and attach it; audited.
+
+    With ``content=None``: only its name and ``size`` (a file over the cap), or, given
+    ``written``, the sha256 and size of bytes ``blobs.write_blobs`` has already stored.
+    """
     owners = {
         "organization_id": organization_id,
         "person_id": person_id,
@@ -183,13 +188,14 @@ def store_bytes(
     }
     if content is None:
         _owner_for_write(session, actor, **owners)
+        sha, stored_size = written if written is not None else (None, max(int(size or 0), 0))
         return _create_row(
             session,
             actor=actor,
             filename=filename,
             content_type=content_type,
-            size=max(int(size or 0), 0),
-            sha256=None,
+            size=stored_size,
+            sha256=sha,
             owners=owners,
         )
     return store_chunks(session, actor=actor, chunks=[content], filename=filename, content_type=content_type, **owners)

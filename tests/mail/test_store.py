@@ -28,6 +28,7 @@ from core.models import (
     Role,
     StoredFile,
 )
+from core.records.blobs import blob_path
 from tests.mail.corpus import ANNA, seed_clients
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -369,7 +370,7 @@ def _written(s) -> dict[str, list]:
         ),
         "mail": sorted(s.execute(select(MailMessageRow.message_id, MailMessageRow.thread_key)).all()),
         "sightings": sorted(s.execute(select(MailSighting.folder, MailSighting.uid)).all()),
-        "files": sorted(s.execute(select(StoredFile.filename, StoredFile.size)).all()),
+        "files": sorted(s.execute(select(StoredFile.filename, StoredFile.size, StoredFile.sha256)).all(), key=str),
         "contacts": sorted(s.execute(select(Person.id, Person.last_contact_at)).all()),
     }
 
@@ -377,13 +378,17 @@ def _written(s) -> dict[str, list]:
 def test_a_batch_logged_at_once_writes_what_logging_one_by_one_writes(db, setup):
     later = WHEN + timedelta(days=1)
     pdf = [MailAttachment("offer.pdf", "application/pdf", 9, b"%PDF-1.4\n")]
+    two = [
+        MailAttachment("a.txt", "text/plain", 3, b"abc"),
+        MailAttachment("huge.zip", "application/zip", 50_000_000, None),  # over the cap: its name and size
+    ]
     batch = [
         message("b3", sender=ANNA, to=["ivan@acme.test"], in_reply_to="b2", folder="Sent", uid=3, sent_at=later),
-        message("b2", sender="ivan@acme.test", to=[ANNA, "olga@beta.test"], in_reply_to="b1", uid=2),
+        message("b2", sender="ivan@acme.test", to=[ANNA, "olga@beta.test"], in_reply_to="b1", uid=2, attachments=two),
         message("b1", sender=ANNA, to=["ivan@acme.test"], folder="Sent", uid=1, attachments=pdf),
         message("b1", sender=ANNA, to=["ivan@acme.test"], folder="Sent", uid=9),  # the same mail again
         message("b4", sender="stranger@gmail.com", to=[ANNA], uid=4),
-        message("b5", sender="someone@acme.test", to=[ANNA], uid=5),
+        message("b5", sender="someone@acme.test", to=[ANNA], uid=5, attachments=[pdf[0], two[0]]),
     ]
     with db.session() as s:
         account = s.get(ConnectorAccount, setup["account"])
@@ -403,6 +408,9 @@ def test_a_batch_logged_at_once_writes_what_logging_one_by_one_writes(db, setup)
         assert _written(s) == expected
     assert len(expected["interactions"]) == 5
     assert [a[1] for a in expected["audit"]].count("interaction") == 5
+    assert len(expected["files"]) == 5  # b2's two, b1's one, b5's two
+    for _name, _size, sha in expected["files"]:
+        assert sha is None or blob_path(sha).read_bytes() in (b"abc", b"%PDF-1.4\n")
     assert {t for _, t in expected["mail"]} == {"b1", "b5"}
 
 

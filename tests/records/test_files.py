@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 import sqlalchemy as sa
 
 from core.actor import Actor
 from core.models import MailMessageRow, StoredFile
 from core.records import files
-from core.records.blobs import blob_path
+from core.records.blobs import TooLarge, blob_path, write_blobs
 from tests.records.conftest import API, add_interaction, client_as, make_org, make_person
 
 
@@ -49,6 +50,17 @@ def test_upload_download_and_same_content_stored_once(crew, settings):
     assert crew.api_a.delete(f"{API}/files/{second['id']}").status_code == 204
     assert not path.exists()
     assert crew.api_a.get(f"{API}/files/{second['id']}").status_code == 404
+
+
+def test_several_blobs_are_written_side_by_side_each_as_one_alone(settings):
+    contents = [b"one", b"two" * 1000, b"one", b"", b"three"]
+    written = write_blobs(contents)
+    assert written == [(hashlib.sha256(c).hexdigest(), len(c)) for c in contents]
+    assert [blob_path(sha).read_bytes() for sha, _ in written] == contents
+    assert list((settings.files_dir / ".tmp").iterdir()) == []
+    with pytest.raises(TooLarge):
+        write_blobs([b"small", b"x" * 101, b"also small"], limit=100)
+    assert list((settings.files_dir / ".tmp").iterdir()) == [], "the refused one leaves nothing behind"
 
 
 def test_hostile_names_and_types_are_made_safe(crew):
