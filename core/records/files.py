@@ -103,6 +103,11 @@ def _owner_for_write(
             raise Forbidden(f"Your role ({actor.role.value}) may not attach files")
 
 
+def _audit_name(f: StoredFile) -> str:
+    """How the audit log names a file: by its name, except a mail's attachment, whose name is the mail's to keep."""
+    return "attachment of a mail" if f.mail_id is not None else f.filename
+
+
 def _create_row(
     session: Session,
     *,
@@ -129,7 +134,7 @@ def _create_row(
         action="create",
         entity_type="file",
         entity_id=row.id,
-        summary=row.filename,
+        summary=_audit_name(row),
         changes={**{k: v for k, v in owners.items() if v is not None}, "size": size, "sha256": sha256},
     )
     return row
@@ -239,7 +244,8 @@ def delete_rows(session: Session, *, actor: Actor, files: Iterable[StoredFile], 
     count = 0
     for f in files:
         if audited:
-            audit.record(session, actor=actor, action="delete", entity_type="file", entity_id=f.id, summary=f.filename)
+            name = _audit_name(f)
+            audit.record(session, actor=actor, action="delete", entity_type="file", entity_id=f.id, summary=name)
         remove_after_commit(session, f.sha256)
         session.delete(f)
         count += 1

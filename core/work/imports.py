@@ -33,8 +33,8 @@ from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry, Direction, Interaction
 from core.rights import can_see_team
 from core.work.interactions import (
-    AUDITED,
     SOURCES,
+    audited_fields,
     check_text,
     check_time,
     import_key,
@@ -174,5 +174,5 @@ def _checked(
         **links.ids,
     }
     stamp_contact(links, occurred)
-    view = {f: row[f] for f in AUDITED}
+    view = {f: row[f] for f in audited_fields(item.source)}
     return row, view, f"{kind.name}: {links.client_name}"

@@ -86,8 +86,22 @@ class LoggedInteraction:
         return self.proposal is not None
 
 
-def _view(interaction: Interaction) -> dict[str, Any]:
-    return {f: getattr(interaction, f) for f in AUDITED}
+MAIL_SOURCES = ("imap", "exchange")
+"""Sources whose subject and body are somebody's mail."""
+WORDS = ("subject", "body")
+
+
+def audited_fields(source: str) -> tuple[str, ...]:
+    """What the audit log's create and delete entries of an interaction record.
+
+    Everything in ``AUDITED``, except the words of imported mail: a message its owner later
+    marks private must leave no trace of what it said, and the audit log outlives the card.
+    """
+    return tuple(f for f in AUDITED if f not in WORDS) if source in MAIL_SOURCES else AUDITED
+
+
+def _view(interaction: Interaction, fields: tuple[str, ...] = AUDITED) -> dict[str, Any]:
+    return {f: getattr(interaction, f) for f in fields}
 
 
 def import_key(source: str, external_id: str, organization_id: int | None, person_id: int | None) -> str:
@@ -256,7 +270,7 @@ def log_interaction(
         entity_type="interaction",
         entity_id=interaction.id,
         summary=f"{the_kind.name}: {links.client_name}"[:500],
-        changes=audit.diff({}, _view(interaction)),
+        changes=audit.diff({}, _view(interaction, audited_fields(interaction.source))),
     )
     if fulfils is not None:
         task_service.complete_task(session, actor=actor, task_id=fulfils.id, by_interaction_id=interaction.id)
@@ -362,8 +376,8 @@ def delete_interaction(session: Session, *, actor: Actor, interaction_id: int) -
         action="delete",
         entity_type="interaction",
         entity_id=interaction.id,
-        summary=interaction.subject or interaction.kind.name,
-        changes=audit.diff(_view(interaction), {}),
+        summary=(interaction.subject if interaction.source not in MAIL_SOURCES else "") or interaction.kind.name,
+        changes=audit.diff(_view(interaction, audited_fields(interaction.source)), {}),
     )
     session.delete(interaction)
     session.flush()

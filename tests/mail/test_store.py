@@ -256,6 +256,10 @@ def test_marked_private_later_leaves_the_cards(db, setup):
             assert s.scalar(select(func.count()).select_from(model)) == 0
         actions = s.scalars(select(AuditEntry.entity_type).where(AuditEntry.action == "delete")).all()
         assert sorted(actions) == ["file", "interaction"]
+        trail = [json.dumps([e.summary, e.changes], ensure_ascii=False) for e in s.scalars(select(AuditEntry))]
+        assert trail and not [t for t in trail if "About p1" in t or "Body of p1" in t or "a.txt" in t], (
+            "marked private, the mail leaves no words in the audit log: not its subject, body or file names"
+        )
     assert apply(db, setup["account"], MailMarkedPrivate("INBOX", 1, 7)).reason == "never logged"
 
 
