@@ -354,9 +354,13 @@ class MailboxClient:
             flags = tuple(_text(f) for f in item.get(b"FLAGS", ()))
             yield Head(uid, _int_or_none(item.get(b"RFC822.SIZE")) or 0, flags, bytes(header or b""))
 
-    def fetch_message_id_headers(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
-        """(uid, its Message-ID header line) per message, in UID order: nothing else of it is read."""
-        for uid, item in self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]):
+    def fetch_identity_headers(self, uids: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+        """(uid, its Message-ID, From, To, Date and Subject lines) per message, in UID order: nothing else is read.
+
+        Those are what a message is known by when stored: its Message-ID, or without one a hash
+        of the other four (``mapping.message_identity``).
+        """
+        for uid, item in self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM TO DATE SUBJECT)]"]):
             value = next((v for k, v in item.items() if isinstance(k, bytes) and k.startswith(b"BODY[")), b"")
             yield uid, bytes(value or b"")
 

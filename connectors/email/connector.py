@@ -39,8 +39,9 @@ that was already logged gets the keyword later, the next pull (which sees it thr
 CONDSTORE's HIGHESTMODSEQ, without reading every flag) returns a ``MailMarkedPrivate`` record,
 and core takes the logged copy off the client cards. When one is moved into the private folder
 later, the stream ``private:<folder>`` (offered when that folder exists) notices: it reads the
-Message-ID line of each message that comes into the folder, nothing else of it, and returns a
-``MailMovedPrivate`` record, which core treats the same way.
+Message-ID, From, To, Date and Subject lines of each message that comes into the folder,
+nothing else of it, and returns a ``MailMovedPrivate`` record naming what the message is stored
+under (its Message-ID, or the hash of the other four), which core treats the same way.
 
 Live mode (``live``): the engine's watcher keeps one more connection per live account, which
 waits in IMAP IDLE on INBOX (``wait_for_changes``); when the server announces new mail, the
@@ -63,7 +64,7 @@ from pydantic import BaseModel
 from connectors.email.client import FolderState, Head, MailboxClient
 from connectors.email.config import ImapConfig
 from connectors.email.cursor import FolderCursor
-from connectors.email.mapping import LazyMailMessage, completed, header_message_id, parse_message
+from connectors.email.mapping import LazyMailMessage, completed, message_identity, parse_message
 from core.integration import (
     Batch,
     CheckResult,
@@ -290,7 +291,7 @@ class ImapConnector(Connector):
         return Batch(changes=list(hidden), more=True) if hidden else None
 
     def _moved_private(self, folder: str, cursor: dict[str, Any] | None) -> Batch:
-        """The Message-IDs of the mail that came into the private folder since ``cursor``; nothing else is read.
+        """What the mail that came into the private folder since ``cursor`` is stored under; nothing else is read.
 
         Its cursor is the last UID passed, for one UIDVALIDITY; after a change of UIDVALIDITY
         the folder is gone through again (marking private twice changes nothing).
@@ -307,13 +308,13 @@ class ImapConnector(Connector):
         elif state.uidnext is not None:  # nothing below UIDNEXT can appear any more
             last = max(last, state.uidnext - 1)
         batch = Batch(cursor={"uidvalidity": state.uidvalidity, "last_uid": last}, more=len(found) > len(todo))
-        for _uid, head in self._chunked(folder, state, todo, _message_id_lines):
+        for _uid, head in self._chunked(folder, state, todo, _identity_lines):
             if isinstance(head, ItemFailure):
                 batch.failures.append(head)
                 continue
-            message_id = header_message_id(head)
-            if message_id:  # one without a Message-ID cannot be recognised: it stays where it was logged
-                batch.changes.append(MailMovedPrivate(folder, message_id))
+            identity = message_identity(head)
+            if identity:  # one with none of those lines cannot be recognised: it stays where it was logged
+                batch.changes.append(MailMovedPrivate(folder, identity))
         return batch
 
     # ------------------------------------------------------------------ live mode
@@ -498,8 +499,8 @@ def _heads(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, Head]]
     return ((head.uid, head) for head in client.fetch_heads(uids))
 
 
-def _message_id_lines(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, bytes]]:
-    return client.fetch_message_id_headers(uids)
+def _identity_lines(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+    return client.fetch_identity_headers(uids)
 
 
 def _rests(client: MailboxClient, uids: list[int]) -> Iterator[tuple[int, tuple[datetime | None, bytes]]]:

@@ -55,7 +55,7 @@ __all__ = [
     "completed",
     "decode_text",
     "guess_charset",
-    "header_message_id",
+    "message_identity",
     "html_to_text",
     "LazyMailMessage",
     "message_direction",
@@ -336,18 +336,17 @@ def _head_values(head: bytes, notes: Notes) -> dict[str, list[str]]:
     return _guard(notes, "headers", lambda: raw_headers(msg), {})
 
 
-def header_message_id(head: bytes) -> str | None:
-    """The Message-ID (without brackets) named in a header block; None when it has none or it cannot be read."""
-    notes = Notes()
+def message_identity(head: bytes) -> str | None:
+    """What a message is stored under, from its Message-ID, From, To, Date and Subject lines alone.
 
-    def values() -> dict[str, list[str]]:
-        if head.isascii():
-            return _head_values(head, notes)
-        return raw_headers(BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True))
-
-    heads = _guard(notes, "headers", values, {})
-    ids = _guard(notes, "Message-ID", lambda: message_ids(heads.get("message-id", []), "Message-ID", notes), [])
-    return ids[0] if ids else None
+    Its Message-ID, else the ``hash:`` key of the other four that ``parse_message`` gives the
+    whole message. None when it has none of them: the whole message's key would then hash its
+    bytes, which those lines cannot stand for.
+    """
+    record = parse_message(head, folder="", uid=0, internal_date=None)
+    if record.message_id.startswith("hash:") and not (record.from_ or record.to or record.subject or record.sent_at):
+        return None
+    return record.message_id or None
 
 
 def _fill_headers(

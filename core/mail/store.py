@@ -105,7 +105,10 @@ class MailMarkedPrivate:
 
 @dataclass(frozen=True)
 class MailMovedPrivate:
-    """The user moved a message into the account's private folder; it is known there by its Message-ID."""
+    """The user moved a message into the account's private folder; it is known by what it is stored under.
+
+    That is its Message-ID, or for mail without one the ``hash:`` key the import gave it.
+    """
 
     folder: str
     message_id: str

@@ -295,6 +295,21 @@ def test_mail_moved_into_the_private_folder_leaves_the_client_cards(db, world, d
     assert counts(db)[:2] == (before[0] - 1, before[1] - 1)
 
 
+def test_mail_without_a_message_id_moved_into_the_private_folder_leaves_the_cards_too(db, world, dovecot):
+    """It is known by the hash of its From, To, Date and Subject, read from those lines alone."""
+    user = world["box"]["user"]
+    dovecot.create_folder(user, "Private")
+    assert run(db, world["account_id"]) == "done"
+    assert "Call tomorrow?" in [subject for entries in logged(db).values() for _, subject in entries]
+    with dovecot.imap(user) as client:
+        client.select_folder("INBOX")
+        moved = client.search(["SUBJECT", "Call tomorrow?"])
+        assert len(moved) == 1
+        client.move(moved, "Private")
+    assert run(db, world["account_id"]) == "done"
+    assert "Call tomorrow?" not in [subject for entries in logged(db).values() for _, subject in entries]
+
+
 def _batches(request, receive) -> list:
     """Every batch of a stream, asked for cursor after cursor."""
     out, cursor = [], None

@@ -11,6 +11,7 @@ import pytest
 from connectors.email import connector as connector_module
 from connectors.email.config import ImapConfig
 from connectors.email.connector import ImapConnector
+from connectors.email.mapping import parse_message
 from core.integration import ConnectorContext, CursorInvalidError, PermanentError
 from core.mail import MailMessage
 from core.mail.store import MailMarkedPrivate, MailMovedPrivate
@@ -267,20 +268,25 @@ def test_a_message_gone_or_unreadable_before_its_body_is_read(mailbox: Mailbox, 
 
 
 @pytest.mark.peers
-def test_the_private_folder_stream_reads_message_ids_only(mailbox: Mailbox, conn) -> None:
+def test_the_private_folder_stream_reads_only_what_mail_is_stored_under(mailbox: Mailbox, conn) -> None:
     mailbox.create_folder("Private")
     no_id = b"From: client@acme.test\r\nTo: me@ourcompany.test\r\nSubject: No id\r\n\r\nBody\r\n"
-    uids = mailbox.append("Private", [msg(1), msg(2), no_id, msg(3)])
+    nothing = b"X-Spam: yes\r\n\r\nNo From, To, Date, Subject or Message-ID\r\n"
+    uids = mailbox.append("Private", [msg(1), msg(2), no_id, nothing, msg(3)])
     c = conn(mailbox, batch_size=2)
     first = c.pull("private:Private", None)
     assert first.changes == [MailMovedPrivate("Private", "m1@acme.test"), MailMovedPrivate("Private", "m2@acme.test")]
     assert first.more and first.cursor["last_uid"] == uids[1]
     second = c.pull("private:Private", first.cursor)
-    assert second.changes == [MailMovedPrivate("Private", "m3@acme.test")] and not second.more  # no id: passed
-    assert c.pull("private:Private", second.cursor).changes == []
+    stored_as = parse_message(no_id, folder="INBOX", uid=9, internal_date=None).message_id  # as the import keys it
+    assert stored_as.startswith("hash:")
+    assert second.changes == [MailMovedPrivate("Private", stored_as)] and second.more  # nothing to know it by: passed
+    third = c.pull("private:Private", second.cursor)
+    assert third.changes == [MailMovedPrivate("Private", "m3@acme.test")] and not third.more
+    assert c.pull("private:Private", third.cursor).changes == []
     mailbox.append("Private", [msg(4)])
-    assert c.pull("private:Private", second.cursor).changes == [MailMovedPrivate("Private", "m4@acme.test")]
-    stale = {**second.cursor, "uidvalidity": 1}  # the folder was renumbered: gone through again
+    assert c.pull("private:Private", third.cursor).changes == [MailMovedPrivate("Private", "m4@acme.test")]
+    stale = {**third.cursor, "uidvalidity": 1}  # the folder was renumbered: gone through again
     assert len(c.pull("private:Private", stale).changes) == 2
 
 
