@@ -279,11 +279,7 @@ def test_mail_moved_into_the_private_folder_leaves_the_client_cards(db, world, d
     subjects = [subject for entries in logged(db).values() for _, subject in entries]
     assert "Price list" in subjects
     before = counts(db)
-    with dovecot.imap(user) as client:
-        client.select_folder("INBOX")
-        moved = client.search(["SUBJECT", "Price list"])
-        assert len(moved) == 1
-        client.move(moved, "Private")
+    _move_to_private(dovecot, user, "Price list")
     assert run(db, world["account_id"]) == "done"
     subjects = [subject for entries in logged(db).values() for _, subject in entries]
     assert "Price list" not in subjects
@@ -301,13 +297,18 @@ def test_mail_without_a_message_id_moved_into_the_private_folder_leaves_the_card
     dovecot.create_folder(user, "Private")
     assert run(db, world["account_id"]) == "done"
     assert "Call tomorrow?" in [subject for entries in logged(db).values() for _, subject in entries]
-    with dovecot.imap(user) as client:
-        client.select_folder("INBOX")
-        moved = client.search(["SUBJECT", "Call tomorrow?"])
-        assert len(moved) == 1
-        client.move(moved, "Private")
+    _move_to_private(dovecot, user, "Call tomorrow?")
     assert run(db, world["account_id"]) == "done"
     assert "Call tomorrow?" not in [subject for entries in logged(db).values() for _, subject in entries]
+
+
+def _move_to_private(dovecot: Dovecot, user: str, subject: str) -> None:
+    """Move the one INBOX message with this subject into the Private folder, as the user would."""
+    with dovecot.imap(user) as client:
+        client.select_folder("INBOX")
+        moved = client.search(["SUBJECT", subject])
+        assert len(moved) == 1
+        client.move(moved, "Private")
 
 
 def _batches(request, receive) -> list:
