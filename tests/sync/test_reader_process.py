@@ -136,7 +136,9 @@ def test_the_childs_share_of_the_parsing_follows_who_waits() -> None:
     assert share.value == 1.0, "never above everything"
 
 
-def test_the_engine_tells_the_child_its_share_with_each_request(db: Database, server: LoopbackServer) -> None:
+def test_the_share_moves_up_when_a_batch_was_ready_and_down_when_it_was_waited_for(
+    db: Database, server: LoopbackServer
+) -> None:
     with reading(db, add_account(db, server)) as process:
         process.request(None)
         time.sleep(0.5)  # the child has the batch ready long before it is asked for
