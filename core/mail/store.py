@@ -61,6 +61,7 @@ from core.mail.matching import (
     PointOwner,
     Prefetched,
     _blocked,
+    chunks,
     domain_of,
     external_addresses,
     is_outgoing,
@@ -198,8 +199,7 @@ def _client_hits(
         wanted[index] = _point_values(external, us.by_domain)
     known = _known_points(session)
     unknown = sorted({v for values in wanted.values() for v in values if v not in known})
-    for start in range(0, len(unknown), 500):
-        chunk = unknown[start : start + 500]
+    for chunk in chunks(unknown):
         found = set(session.connection().execute(_CLIENT_POINTS, {"values": chunk}).scalars())
         known.update({v: v in found for v in chunk})
     return decided, {index: [v for v in values if known[v]] for index, values in wanted.items()}
@@ -296,10 +296,8 @@ def _preload_clients(session: Session, owners: list[PointOwner]) -> None:
     orgs = {o.organization_id for o in owners if o.organization_id is not None}
     _keep_clients_loaded(session)
     for model, ids in ((Person, persons), (Organization, orgs)):
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), 500):
-            stmt = select(model).where(model.id.in_(wanted[start : start + 500])).options(*_LIGHT[model])
-            session.scalars(stmt).all()
+        for chunk in chunks(sorted(ids)):
+            session.scalars(select(model).where(model.id.in_(chunk)).options(*_LIGHT[model])).all()
 
 
 _LIGHT: dict[type, tuple[Any, ...]] = {
