@@ -370,14 +370,15 @@ def delete_interaction(session: Session, *, actor: Actor, interaction_id: int) -
     """Delete an interaction (author, managers, admins); the client's last contact is recomputed; audited."""
     interaction = _editable(session, actor, interaction_id)
     org_id, person_id = interaction.organization_id, interaction.person_id
+    fields = audited_fields(interaction.source)
     audit.record(
         session,
         actor=actor,
         action="delete",
         entity_type="interaction",
         entity_id=interaction.id,
-        summary=(interaction.subject if interaction.source not in MAIL_SOURCES else "") or interaction.kind.name,
-        changes=audit.diff(_view(interaction, audited_fields(interaction.source)), {}),
+        summary=(interaction.subject if "subject" in fields else "") or interaction.kind.name,
+        changes=audit.diff(_view(interaction, fields), {}),
     )
     session.delete(interaction)
     session.flush()
