@@ -104,8 +104,12 @@ def _owner_for_write(
 
 
 def _audit_name(f: StoredFile) -> str:
-    """How the audit log names a file: by its name, except a mail's attachment, whose name is the mail's to keep."""
-    return "attachment of a mail" if f.mail_id is not None else f.filename
+    """How the audit log names a file: by its name, except a mail's attachment, whose name is the mail's to keep.
+
+    That one gets no summary: the audit page shows it as its kind and number ("File #12") in
+    the reader's language, where an English phrase stored here would show as it is.
+    """
+    return "" if f.mail_id is not None else f.filename
 
 
 def _create_row(
