@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Iterator
 
 _REPLY_LINE = [
     re.compile(r"^\s*On\b.{0,300}\bwrote:\s*$", re.I),
@@ -25,11 +26,27 @@ _REPLY_LINE = [
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(From|От|Von|De)\s*:\*?\s*\S", re.I)
 _OUTLOOK_SENT = re.compile(r"^\s*\*?(Sent|Date|Отправлено|Дата|Gesendet|Envoyé)\s*:", re.I)
 _SEPARATOR = re.compile(r"^\s*(_{10,}|-{3,}\s*(Original Message|Исходное сообщение)\s*-{3,})\s*$", re.I)
-_MAYBE_HEADER = re.compile(
-    r"wrote:|original message|исходное сообщение|пиш|пис|>\s*:|^[^\S\n]*\*?(from|от|von|de)[^\S\n]*:", re.I | re.M
-)
-"""Matches in the line of every reply header (or in the line after, for the two-line form), and
-maybe elsewhere: only the lines where it matches, and the lines before them, are looked at."""
+_MAYBE_HEADER = [
+    re.compile(r"wrote:|original message|исходное сообщение|пи[шс]|>\s*:"),
+    re.compile(r"^[^\S\n]*\*?(?:from|от|von|de)[^\S\n]*:", re.M),
+]
+"""Match, in lower case, in the line of every reply header (or in the line after, for the two-line
+form), and maybe elsewhere: only the lines where one matches, and the lines before them, are
+looked at. Two patterns over the lowered text rather than one with IGNORECASE: the first begins
+with a known set of characters, which the regular expression engine skips to, and the pair runs
+in a quarter of the time of the one."""
+
+
+def _maybe_header_at(joined: str) -> Iterator[int]:
+    """The offsets in ``joined`` where a reply header may be (see ``_MAYBE_HEADER``)."""
+    lowered = joined.lower()
+    if len(lowered) != len(joined):  # a few letters (say, the Turkish dotted I) grow when lowered
+        lowered, flags = joined, re.I
+    else:
+        flags = 0
+    for pattern in _MAYBE_HEADER:
+        compiled = re.compile(pattern.pattern, pattern.flags | flags) if flags else pattern
+        yield from (m.start() for m in compiled.finditer(lowered))
 
 
 def _reply_header_at(lines: list[str], i: int) -> bool:
@@ -51,8 +68,8 @@ def trim_quoted(text: str) -> str:
     joined = "\n".join(lines)
     starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
     candidates: set[int] = set()
-    for m in _MAYBE_HEADER.finditer(joined):
-        at = bisect.bisect_right(starts, m.start()) - 1
+    for offset in _maybe_header_at(joined):
+        at = bisect.bisect_right(starts, offset) - 1
         candidates.update((at - 1, at) if at > 0 else (at,))
     cut = len(lines)
     for i in sorted(candidates):

@@ -632,6 +632,12 @@ def test_safe_filename(name: str, expected: str) -> None:
         ("From: the sales team we got a note.\nIt was good.", "From: the sales team we got a note.\nIt was good."),
         ("> only quoted\n> nothing else", "> only quoted\n> nothing else"),
         ("line one\r\nline two\r\n\r\n", "line one\nline two"),
+        ("OK\n\nON MON, 2 MAR 2026 BOB <bob@x.com> WROTE:\n> hi", "OK"),
+        ("Да.\n\n02.03.2026 10:00, ИВАН ПЕТРОВ ПИШЕТ:\n> вопрос", "Да."),
+        ("Yes.\n\nFROM: Bob <b@x.com>\nSENT: Monday\n\nold", "Yes."),
+        # İ grows when lowered: the lines are then searched without lowering, with the same result
+        ("İyi günler, İstanbul\n\nOn Mon, Bob <b@x.com> wrote:\n> hi", "İyi günler, İstanbul"),
+        ("İyi\n\nFrom: Bob <b@x.com>\nDate: Monday\n\nold", "İyi"),
     ],
 )
 def test_trim_quoted(text: str, expected: str) -> None:
