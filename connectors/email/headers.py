@@ -88,6 +88,15 @@ def split_header_block(block: str) -> dict[str, list[str]] | None:
     ``From`` line, a line that is neither a header nor blank: None, and the caller asks the
     stdlib parser, which knows what to do with them.
     """
+    split = split_header_fields(block)
+    return split[0] if split is not None else None
+
+
+def split_header_fields(block: str) -> tuple[dict[str, list[str]], int] | None:
+    """``split_header_block`` and the offset where the blank line after the fields ends (where a body starts).
+
+    At the end of ``block`` when it has no blank line.
+    """
     out: dict[str, list[str]] = {}
     at, end, field = 0, len(block), _FIELD_LINES.match
     while at < end and block[at] not in "\r\n":
@@ -101,7 +110,8 @@ def split_header_block(block: str) -> dict[str, list[str]] | None:
         else:
             out[key] = [value]
         at = found.end()
-    return out
+    blank = 2 if block.startswith("\r\n", at) else 1 if at < end else 0
+    return out, at + blank
 
 
 def relabel_encoded_words(value: str, notes: Notes, name: str) -> str:

@@ -166,6 +166,48 @@ def test_lazy_body_gives_exactly_the_eager_record() -> None:
     assert lazy_count > 200
 
 
+ONE_PART_HEADERS = st.sampled_from(
+    [
+        "From: a@b.example\r\n",
+        "Subject: hi\r\n",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        'Content-Type: text/plain; charset="koi8-r"; format=flowed\r\n',
+        "content-type: TEXT/PLAIN;\r\n\tcharset=windows-1251\r\n",
+        "Content-Type: text/html\r\n",
+        "Content-Type: text\r\n",
+        'Content-Type: application/pdf; name="a.pdf"\r\n',
+        "Content-Type: image/png\r\n",
+        "Content-Type: multipart/mixed; boundary=b\r\n",
+        "Content-Type: message/rfc822\r\n",
+        "Content-Transfer-Encoding: base64\r\n",
+        "Content-Transfer-Encoding: quoted-printable \r\n",
+        "Content-Transfer-Encoding: 8bit\r\n",
+        "Content-Disposition: attachment; filename*=utf-8''%D0%90.txt\r\n",
+        "Content-Disposition: inline\r\n",
+        "Content-ID: <logo@x>\r\n",
+        " folded on\r\n",
+        "Date: Mon, 2 Mar 2026 10:00:00 +0300\r",
+        "\r",
+        "Subject: form\x0cfeed\r\n",
+        "From nobody Mon Jan 1\r\n",
+        "Weird line\r\n",
+    ]
+)
+ONE_PART_BODIES = st.lists(
+    st.sampled_from([b"text", b"\xd0\x90\xff", b"=D0=90=\r\n", b"0JA=\r\n", b"\r\n", b"\n", b"\r", b"--b\r\n", b" "]),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(ONE_PART_HEADERS, max_size=8), st.sampled_from(["\r\n", "\n"]), ONE_PART_BODIES)
+def test_one_part_mail_parsed_without_the_feed_parser_gives_the_eager_record(heads, blank, body) -> None:
+    """The lazy body reads a message in one part without the feed parser: it must read it as the parser does."""
+    raw = ("".join(heads) + blank).encode() + body
+    args = {"folder": "INBOX", "uid": 3, "internal_date": datetime(2026, 3, 2, tzinfo=UTC)}
+    assert _fields(parse_message(raw, **args, lazy_body=True)) == _fields(parse_message(raw, **args))
+
+
 def test_lazy_details_give_exactly_the_eager_record() -> None:
     """A summary reads its addresses at once and the rest on first use: the same record in the end."""
     for raw in _corpus():
