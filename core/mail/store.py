@@ -45,11 +45,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import bindparam, delete, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, lazyload, load_only, selectinload
 
 from core.config import get_settings
 from core.db import utcnow
@@ -58,7 +57,6 @@ from core.integration.apply import SYNC_ACTOR, ApplyOutcome, Selection, applier,
 from core.integration.errors import PermanentError
 from core.mail.matching import (
     ClientMatch,
-    PointOwner,
     Prefetched,
     _blocked,
     chunks,
@@ -223,7 +221,7 @@ def prepare_mail(
             decided[index] = ApplyOutcome.skipped(UNMATCHED)
     emails = {e for _, change in matched for e in _external(change, us)}
     known_owners = Prefetched(session, emails, hits) if matched else None
-    _preload_clients(session, known_owners.all_owners() if known_owners else [])
+    _preload_clients(session, known_owners)
     decided.update(_log_in_bulk(session, account, us, matched, known_owners))
     return decided
 
@@ -284,34 +282,56 @@ def _outcomes(owners: list[tuple[int, int, bool, int]], logged: Iterator[bool]) 
     return decided
 
 
-def _preload_clients(session: Session, owners: list[PointOwner]) -> None:
+def _preload_clients(session: Session, known: Prefetched | None) -> None:
     """Load the clients the batch will be logged on in a few queries, and keep them for the batch.
 
-    Logging an interaction loads its person or organization (with tags, points, employments);
-    one by one that was most of the import's time.
+    Logging an interaction loads its person or organization; one by one that was most of the
+    import's time. A person matched is logged on the organization it works for now, which the
+    batch's look-ups already know (``Prefetched.primary``): those organizations are loaded
+    with the rest, and a person's employments only for persons without one, where logging
+    looks for a primary employer among them.
     """
-    if not owners:
+    owners = known.all_owners() if known is not None else []
+    if known is None or not owners:
         return
     persons = {o.person_id for o in owners if o.person_id is not None}
-    orgs = {o.organization_id for o in owners if o.organization_id is not None}
+    employers = known.primary(persons)
+    orgs = {o.organization_id for o in owners if o.organization_id is not None} | set(employers.values())
     _keep_clients_loaded(session)
-    for model, ids in ((Person, persons), (Organization, orgs)):
+    for model, ids, options in (
+        (Person, persons & employers.keys(), _PERSON_ONLY),
+        (Person, persons - employers.keys(), _PERSON_AND_EMPLOYERS),
+        (Organization, orgs, _ORGANIZATION_ONLY),
+    ):
         for chunk in chunks(sorted(ids)):
-            session.scalars(select(model).where(model.id.in_(chunk)).options(*_LIGHT[model])).all()
+            session.scalars(select(model).where(model.id.in_(chunk)).options(*options)).all()
 
 
-_LIGHT: dict[type, tuple[Any, ...]] = {
-    Person: (
-        lazyload(Person.tags),
-        lazyload(Person.points),
-        selectinload(Person.employments)
-        .joinedload(Employment.organization)
-        .options(lazyload(Organization.tags), lazyload(Organization.points)),
-    ),
-    Organization: (lazyload(Organization.tags), lazyload(Organization.points)),
-}
-"""Logging needs a client's team, name, last contact and (for a person) employers, not its tags or points:
-those stay unloaded until something asks for them."""
+_PERSON_LOGGED = (Person.id, Person.team_id, Person.full_name, Person.last_contact_at)
+_ORG_LOGGED = (
+    Organization.id,
+    Organization.team_id,
+    Organization.name,
+    Organization.last_contact_at,
+    Organization.first_contact_on,
+)
+_ORGANIZATION_ONLY = (load_only(*_ORG_LOGGED), lazyload(Organization.tags), lazyload(Organization.points))
+_PERSON_ONLY = (
+    load_only(*_PERSON_LOGGED),
+    lazyload(Person.tags),
+    lazyload(Person.points),
+    lazyload(Person.employments),
+)
+_PERSON_AND_EMPLOYERS = (
+    *_PERSON_ONLY[:3],
+    selectinload(Person.employments)
+    .load_only(Employment.is_primary, Employment.organization_id)
+    .joinedload(Employment.organization)
+    .options(*_ORGANIZATION_ONLY),
+)
+"""Logging needs a client's team, name, last (and first) contact and, for a person without a current
+employer, its employments: only those columns are loaded, its tags and points stay unloaded. Anything
+else is loaded if something asks for it."""
 
 
 def _summary(change: MailMessage) -> str:

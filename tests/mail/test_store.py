@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.actor import Actor
+from core.clients.persons import create_person
 from core.db import utcnow
 from core.errors import NotFound
 from core.integration.apply import Selection, apply_change, prepare_changes, select_changes
@@ -393,10 +394,13 @@ def test_a_batch_logged_at_once_writes_what_logging_one_by_one_writes(db, setup)
         message("b1", sender=ANNA, to=["ivan@acme.test"], folder="Sent", uid=9),  # the same mail again
         message("b4", sender="stranger@gmail.com", to=[ANNA], uid=4),
         message("b5", sender="someone@acme.test", to=[ANNA], uid=5, attachments=[pdf[0], two[0]]),
+        message("b6", sender="petr@gmail.com", to=[ANNA], uid=6),  # a client of no company
     ]
+    admin = setup["users"].actor(setup["users"].make("boss@ourcompany.test", role=Role.admin, teams=("Sales",)))
     with db.session() as s:
         account = s.get(ConnectorAccount, setup["account"])
         account.settings = {"username": ANNA}
+        create_person(s, actor=admin, first_name="Petr", emails=["petr@gmail.com"], team_id=account.team_id)
         one_by_one = s.begin_nested()
         outcomes = []
         for change in batch:
@@ -410,12 +414,14 @@ def test_a_batch_logged_at_once_writes_what_logging_one_by_one_writes(db, setup)
             (o.applied, o.reason) for o in outcomes
         ]
         assert _written(s) == expected
-    assert len(expected["interactions"]) == 5
-    assert [a[1] for a in expected["audit"]].count("interaction") == 5
+    assert len(expected["interactions"]) == 6
+    assert [a[1] for a in expected["audit"]].count("interaction") == 6
     assert len(expected["files"]) == 5  # b2's two, b1's one, b5's two
     for _name, _size, sha in expected["files"]:
         assert sha is None or blob_path(sha).read_bytes() in (b"abc", b"%PDF-1.4\n")
-    assert {t for _, t in expected["mail"]} == {"b1", "b5"}
+    assert {t for _, t in expected["mail"]} == {"b1", "b5", "b6"}
+    petr = [i for i in expected["interactions"] if i[0] == "b6"]
+    assert len(petr) == 1 and petr[0][1] is None and petr[0][2] is not None  # on the person: no company to show it on
 
 
 def test_the_batch_preparer_decides_every_item_and_logs_the_client_mail_at_once(db, setup):
