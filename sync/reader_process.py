@@ -16,9 +16,9 @@ reader needs before it reads anything. So children are forked from a *fork serve
 interpreter, that imports the reader, the connectors and the worker's main module once, then
 forks a child per reading in milliseconds. ``warm_up`` starts it when a worker starts, so a
 long import starts reading in its own process at once; without that it starts with the first
-child, in a thread, while the engine goes on reading. The server ignores SIGINT and SIGTERM
-when the worker can arrange it (a service manager's stop is the worker's to handle) and ends
-with the worker. Platforms without a fork server spawn each child.
+child, in a thread, while the engine goes on reading. The server keeps SIGINT and SIGTERM
+blocked (a service manager's stop is the worker's to handle) and ends with the worker.
+Platforms without a fork server spawn each child.
 
 **Sharing the parsing.** Both processes are CPU-bound, and how much each has to do depends on
 the mail, the database and the machine. What a connector leaves for first use (the bodies of
@@ -115,31 +115,37 @@ def _connector_modules() -> list[str]:
 def warm_up() -> None:
     """Start the fork server now (a worker starting), so the first long import does not wait for its imports.
 
-    From the main thread the server is started with SIGINT and SIGTERM ignored, which it keeps:
-    a stop sent to the whole process group is then the worker's to handle, and the server ends
-    when the worker does.
+    The server is started with SIGINT and SIGTERM blocked, which it keeps: a stop sent to the
+    whole process group is then the worker's to handle, and the server ends when the worker does.
     """
     context = _context()
     if context.get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
 
-    with _stops_ignored():
+    with _stops_held():
         forkserver.ensure_running()
 
 
 @contextlib.contextmanager
-def _stops_ignored() -> Iterator[None]:
-    """SIGINT and SIGTERM ignored for the moment (a process started meanwhile keeps ignoring them)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+def _stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked in this thread for the moment: a process it starts meanwhile keeps them blocked.
+
+    Blocked, not ignored: a stop sent in that moment goes to another thread or waits, and the
+    worker's handler gets it; an ignored one would be lost. The mask, unlike a handler,
+    survives the exec that starts the fork server, and it is the thread's own, so this holds
+    in the worker thread of ``crmhub serve`` too. multiprocessing's resource tracker is started
+    first: starting it unblocks both signals, whatever they were.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    stops = {signal.SIGINT, signal.SIGTERM}
+    blocked_before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
     try:
         yield
     finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops - blocked_before)
 
 
 class Share:
@@ -184,7 +190,8 @@ class ReaderProcess:
 
     def _launch(self) -> None:
         try:
-            self._process.start()
+            with _stops_held():  # the fork server may start here, when the worker did not warm up
+                self._process.start()
         except Exception as exc:  # noqa: BLE001 - no process (a limit, a broken install): said by started()
             self._failed = ReaderProcessError(f"the reading process could not be started: {type(exc).__name__}: {exc}")
         else:

@@ -10,9 +10,12 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -22,7 +25,7 @@ from core.config import get_settings
 from core.db import Database
 from core.integration import CursorInvalidError, TransientError
 from core.models import AccountStatus
-from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob, Share, warm_up
+from sync.reader_process import ReaderProcess, ReaderProcessError, ReadingJob, Share, _stops_held, warm_up
 from tests.sync.conftest import account, add_account, contacts, last_run, linked_persons, run_now
 
 
@@ -178,3 +181,69 @@ def test_a_short_stream_never_starts_a_process(db: Database, server: LoopbackSer
     account_id = add_account(db, server)  # five contacts
     assert run_now(db, account_id) == "done"
     assert set(_pullers(server)) == {os.getpid()}
+
+
+def test_a_stop_sent_while_the_fork_server_starts_is_held_not_lost() -> None:
+    """The fork server starts with SIGTERM blocked, not ignored: the worker's handler still gets a stop sent then."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda sig, _frame: received.append(sig))
+    try:
+        with _stops_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert signal.SIGTERM in signal.sigpending()
+            assert received == []
+        assert received == [signal.SIGTERM]
+        assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+WARM_UP_AND_NAME_THE_SERVER = """
+import os
+import sys
+import threading
+from pathlib import Path
+from sync.reader_process import warm_up
+
+if sys.argv[1] == "thread":  # as crmhub serve runs its worker
+    starter = threading.Thread(target=warm_up)
+    starter.start()
+    starter.join()
+else:
+    warm_up()
+for entry in Path("/proc").iterdir():
+    if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(os.getpid()):
+        if b"forkserver" in (entry / "cmdline").read_bytes():
+            print(entry.name, flush=True)
+input()  # the server lives until this process ends
+"""
+
+
+@pytest.mark.parametrize("started_from", ["main", "thread"])
+def test_the_fork_server_keeps_the_stops_blocked_and_outlives_one(started_from: str) -> None:
+    """A stop sent to the whole process group is the worker's to handle: the fork server must not die of it."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WARM_UP_AND_NAME_THE_SERVER, started_from],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        server_pid = int(worker.stdout.readline())
+        assert {signal.SIGINT, signal.SIGTERM} <= _signals(server_pid, "SigBlk")
+        os.kill(server_pid, signal.SIGTERM)
+        time.sleep(0.2)
+        assert signal.SIGTERM in _signals(server_pid, "ShdPnd")  # held, not acted on
+        os.kill(server_pid, 0)  # still there
+    finally:
+        worker.communicate("\n", timeout=30)
+    assert worker.returncode == 0
+
+
+def _signals(pid: int, field: str) -> set[int]:
+    """The signals of one of the sets /proc shows for a process (SigBlk: blocked, ShdPnd: pending for it)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [row for row in status.splitlines() if row.startswith(field + ":")]
+    bits = int(line.split()[1], 16)
+    return {number + 1 for number in range(64) if bits >> number & 1}
