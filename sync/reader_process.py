@@ -137,6 +137,9 @@ def _stops_held() -> Iterator[None]:
     in the worker thread of ``crmhub serve`` too. multiprocessing's resource tracker is started
     first: starting it unblocks both signals, whatever they were.
     """
+    if not hasattr(signal, "pthread_sigmask"):  # not a POSIX system: no masks, and no fork server either
+        yield
+        return
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()

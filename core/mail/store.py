@@ -291,8 +291,10 @@ def _preload_clients(session: Session, known: Prefetched | None) -> None:
     with the rest, and a person's employments only for persons without one, where logging
     looks for a primary employer among them.
     """
-    owners = known.all_owners() if known is not None else []
-    if known is None or not owners:
+    if known is None:
+        return
+    owners = known.all_owners()
+    if not owners:
         return
     persons = {o.person_id for o in owners if o.person_id is not None}
     employers = known.primary(persons)
@@ -316,14 +318,10 @@ _ORG_LOGGED = (
     Organization.first_contact_on,
 )
 _ORGANIZATION_ONLY = (load_only(*_ORG_LOGGED), lazyload(Organization.tags), lazyload(Organization.points))
-_PERSON_ONLY = (
-    load_only(*_PERSON_LOGGED),
-    lazyload(Person.tags),
-    lazyload(Person.points),
-    lazyload(Person.employments),
-)
+_PERSON_LIGHT = (load_only(*_PERSON_LOGGED), lazyload(Person.tags), lazyload(Person.points))
+_PERSON_ONLY = (*_PERSON_LIGHT, lazyload(Person.employments))
 _PERSON_AND_EMPLOYERS = (
-    *_PERSON_ONLY[:3],
+    *_PERSON_LIGHT,
     selectinload(Person.employments)
     .load_only(Employment.is_primary, Employment.organization_id)
     .joinedload(Employment.organization)
