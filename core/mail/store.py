@@ -514,11 +514,13 @@ def _attachments(session: Session, new_mail: list[tuple[MailMessage, int]]) -> N
     One over the upload cap is kept as its name and size only.
     """
     cap = size_cap()
-    parts = [(part, mail_id) for change, mail_id in new_mail for part in change.attachments]
-    kept = [part.content for part, _ in parts if part.content is not None and len(part.content) <= cap]
-    blobs = iter(write_blobs(kept))
-    for part, mail_id in parts:
-        fits = part.content is not None and len(part.content) <= cap
+    parts = [
+        (part, mail_id, part.content if part.content is not None and len(part.content) <= cap else None)
+        for change, mail_id in new_mail
+        for part in change.attachments
+    ]
+    blobs = iter(write_blobs([kept for _, _, kept in parts if kept is not None]))
+    for part, mail_id, kept in parts:
         store_bytes(
             session,
             actor=SYNC_ACTOR,
@@ -526,7 +528,7 @@ def _attachments(session: Session, new_mail: list[tuple[MailMessage, int]]) -> N
             filename=part.filename,
             content_type=part.content_type,
             size=part.size,
-            written=next(blobs) if fits else None,
+            written=next(blobs) if kept is not None else None,
             mail_id=mail_id,
         )
 
