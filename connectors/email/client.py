@@ -11,11 +11,11 @@ Choices, most of them forced by the protocol or by imapclient:
   fetched with ``BODY.PEEK[]``, so importing never sets ``\\Seen`` on the user's mail.
 * **Timeouts everywhere.** imapclient can hang on long runs; one socket timeout covers the
   connect and every read, and ``noop()`` is there for keep-alives.
-* **imapclient quirks.** It defaults to TLS, so plain ports pass ``ssl=False``; ``fetch()`` keeps
-  only the responses of the UIDs it was given as numbers (a range string such as ``'1:*'`` loses
-  them all), so UIDs are always explicit lists, found by ``UID SEARCH`` over a window of UIDs
-  (``search_uid_range``), never by listing a whole folder; times are fetched with
-  ``normalise_times = False`` (aware) and converted to UTC here.
+* **imapclient quirks.** It defaults to TLS, so plain ports pass ``ssl=False``. UIDs are always
+  explicit lists, found by ``UID SEARCH`` over a window of UIDs (``search_uid_range``), never by
+  listing a whole folder (imapclient's own ``fetch()`` would drop every response of a range
+  such as ``'1:*'``); times are read as imapclient reads them with ``normalise_times = False``
+  (aware) and converted to UTC here.
 * **Headers before bodies.** ``fetch_heads`` reads RFC822.SIZE, FLAGS and the header block
   (``BODY.PEEK[HEADER]``), which is what deciding needs: private mail is skipped, batches are
   planned by bytes, and core tells which messages are with a client. ``fetch_rest`` then reads
@@ -23,6 +23,9 @@ Choices, most of them forced by the protocol or by imapclient:
   whole message) and INTERNALDATE of those alone. INTERNALDATE is left out of the first
   FETCH on purpose: imapclient turns every one into a datetime, which costs as much as
   parsing the rest of the response.
+* **FETCH responses read fast** (``responses.py``): imapclient's parser reads a response a byte
+  at a time, which was the largest cost of reading a mailbox of small mail; the plain responses
+  an import asks for are read a token at a time instead, the rest still by imapclient.
 * **imaplib's debug lines off.** imapclient sets imaplib's debug level to 5 and hands its
   messages to the ``imapclient.imaplib`` logger, and imaplib builds every message (the repr of
   each line and literal it reads) before the logger can drop it: a quarter of the CPU time of
@@ -55,6 +58,7 @@ from imapclient import IMAPClient, SocketTimeout
 from pydantic import SecretStr
 
 from connectors.email.errors import classify
+from connectors.email.responses import fetch
 from core.integration import AuthError, PermanentError
 
 Security = Literal["tls", "starttls", "plain"]
@@ -380,7 +384,7 @@ class MailboxClient:
         if not wanted:
             return
         try:
-            response = self._require().fetch(wanted, items)
+            response = fetch(self._require(), wanted, items)
         except RuntimeError:
             raise
         except Exception as exc:
