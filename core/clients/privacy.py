@@ -309,7 +309,7 @@ def erase_person(session: Session, *, actor: Actor, person_id: int) -> ErasureRe
             touched_interactions.append(interaction.id)
     for mail in session.scalars(select(MailMessageRow).where(MailMessageRow.id.in_(sorted(mail_ids) or [-1]))):
         mail.subject, mail.from_addr, mail.participants = ERASED, "", {}
-        mail.text, mail.html, mail.raw_gz, mail.problems = ERASED, None, None, []
+        mail.text, mail.html, mail.raw_compressed, mail.problems = ERASED, None, None, []
         report.mails_erased += 1
 
     tasks = list(session.scalars(select(Task).where(Task.person_id.in_(ids))))

@@ -13,8 +13,8 @@ copies (``MailMessageRow``) and their sightings (``MailSighting``), a batch at a
   handful of statements per batch where there were four or five per message.
 * **Once per Message-ID**, ever: a unique index and ``ON CONFLICT DO NOTHING``, so two mailboxes
   storing the same message at once end with one row; the loser reads the winner's id and
-  stores no attachments. The raw message is kept gzip-compressed so a better parser can read it
-  again.
+  stores no attachments. The raw message is kept compressed (``core.mail.rawcopy``: zstd, older
+  rows gzip) so a better parser can read it again.
 * **Threads.** A message takes the thread of the first stored message among its References and
   In-Reply-To, else the first Reference (or In-Reply-To, or itself). The first import reads the
   newest mail first, so replies often arrive before what they answer: when a message is stored,
@@ -24,7 +24,6 @@ copies (``MailMessageRow``) and their sightings (``MailSighting``), a batch at a
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
 from sqlalchemy import String, bindparam, select, update
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.mail.matching import chunks
+from core.mail.rawcopy import pack
 from core.mail.records import MailMessage
 from core.models import ConnectorAccount, MailMessageRow, MailSighting
 
@@ -179,7 +179,7 @@ def _row(change: MailMessage, thread: str) -> dict[str, Any]:
         "participants": _participants(change),
         "text": change.text,
         "html": change.html,
-        "raw_gz": gzip.compress(change.raw, compresslevel=1) if change.raw else None,
+        "raw_compressed": pack(change.raw) if change.raw else None,
         "problems": list(change.problems) + ([HEADERS_ONLY] if change.summary else []),
         "created_at": utcnow(),
     }

@@ -99,6 +99,7 @@ class MailMessageRow(Base):
     participants: Mapped[dict[str, Any]] = mapped_column(default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str | None] = mapped_column(Text)
-    raw_gz: Mapped[bytes | None]
+    raw_compressed: Mapped[bytes | None]
+    """The raw message as received, packed by ``core.mail.rawcopy`` (zstd; rows from before 0004, gzip)."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

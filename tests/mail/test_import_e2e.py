@@ -7,7 +7,6 @@ nothing is logged twice however often, and from however many mailboxes, the mail
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
 
 import pytest
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from core.actor import Actor
 from core.db import Database
 from core.integration import Batch
+from core.mail.rawcopy import unpack
 from core.models import (
     AccountStatus,
     ConnectorAccount,
@@ -158,7 +158,7 @@ def test_first_import_logs_exactly_the_client_mail(db, world, dovecot):
         for absent in ("script", "alert", "evil", "tracker", "pixel"):
             assert absent not in html.text
         assert rows["thread-2@acme.test"].text == "Thanks, we accept."  # quoted history trimmed
-        assert gzip.decompress(rows["thread-2@acme.test"].raw_gz) == dict(INBOX)["thread-2"]
+        assert unpack(rows["thread-2@acme.test"].raw_compressed) == dict(INBOX)["thread-2"]
         broken = rows["broken-1@beta.test"]
         assert broken.text.startswith("Презентация") and broken.problems
         no_id = [r for m, r in rows.items() if m.startswith("hash:")]

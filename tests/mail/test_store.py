@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.integration.apply import Selection, apply_change, prepare_changes, select_changes
 from core.mail import MailAddress, MailAttachment, MailMessage
+from core.mail.rawcopy import unpack
 from core.mail.store import MailMarkedPrivate, MailMovedPrivate
 from core.mail.stored import StoredMail
 from core.mail.suggestions import accept_suggestion, dismiss_suggestion, list_suggestions
@@ -96,7 +96,7 @@ def test_incoming_mail_is_logged_on_the_person_and_company(db, setup):
             "m1",
         )
         row = s.scalars(select(MailMessageRow)).one()
-        assert gzip.decompress(row.raw_gz) == b"raw m1" and row.participants["from"][0]["email"] == "ivan@acme.test"
+        assert unpack(row.raw_compressed) == b"raw m1" and row.participants["from"][0]["email"] == "ivan@acme.test"
         sighting = s.scalars(select(MailSighting)).one()
         assert (sighting.account_id, sighting.folder, sighting.uid, sighting.uidvalidity) == (
             setup["account"],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 
 import sqlalchemy as sa
 
 from core.db import Base
 from core.lists import suppression
+from core.mail.rawcopy import UnreadableRawCopy, pack, unpack
 from core.models import AuditEntry, Interaction, MailMessageRow, Role, Task
 from core.records.blobs import blob_path
 from tests.records.conftest import API, add_interaction, add_task, client_as, make_org, make_person
@@ -17,15 +17,15 @@ EMAIL = "ivan.petrov@romashka.test"
 
 
 def _rows_mentioning(db, needle: str) -> list[str]:  # noqa: ANN001
-    """Every table.column whose stored value contains the text (raw mail bytes decompressed)."""
+    """Every table.column whose stored value contains the text (raw mail copies unpacked)."""
     hits = []
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(sa.select(table)).mappings():
                 for column, value in row.items():
                     if isinstance(value, bytes):
-                        with contextlib.suppress(OSError):
-                            value = gzip.decompress(value)
+                        with contextlib.suppress(UnreadableRawCopy):
+                            value = unpack(value)
                         text = value.decode("utf-8", "replace")
                     else:
                         text = str(value)
@@ -55,7 +55,7 @@ def _populate(crew, db):  # noqa: ANN001, ANN202
             from_addr=f"Ivan Petrov <{EMAIL}>",
             participants={"from": [EMAIL], "to": ["sales@ourcompany.test"]},
             text="Hello, Ivan here",
-            raw_gz=gzip.compress(f"From: {EMAIL}\r\n\r\nHello".encode()),
+            raw_compressed=pack(f"From: {EMAIL}\r\n\r\nHello".encode()),
         )
         s.add(mail)
         s.flush()
@@ -149,7 +149,7 @@ def test_erase_leaves_no_personal_data(crew, db, users):
         assert s.get(Task, ids["task_alone"]) is None
         assert s.get(Task, ids["task_shared"]).title == "[erased]"
         mail = s.get(MailMessageRow, ids["mail_id"])
-        assert mail.message_id == "abc@romashka.test" and mail.raw_gz is None and mail.participants == {}
+        assert mail.message_id == "abc@romashka.test" and mail.raw_compressed is None and mail.participants == {}
         # mailings never reach them again, though the address itself is gone
         assert suppression.is_suppressed(s, EMAIL)
         assert suppression.is_suppressed(s, EMAIL.upper())
