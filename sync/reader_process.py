@@ -59,6 +59,7 @@ from core.db import Database
 from core.integration import Batch, Connector, ConnectorError, TransientError
 from core.models import ConnectorAccount
 from core.secrets import unseal
+from sync import collector
 from sync.reader import Cursor, read_batch
 from sync.redact import Redactor
 from sync.registry import GROUP, build_connector
@@ -307,6 +308,7 @@ def serve(job: ReadingJob, conn: Connection) -> None:
         except Exception as exc:  # noqa: BLE001 - the engine says why the run failed
             _send(conn, ("error", exc), redact)
             return
+        collector.settle()  # what the child holds now lives as long as it does (see sync.collector)
         if not _send(conn, ("ready", None), redact):
             return
         while True:

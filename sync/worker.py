@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from core.config import get_settings
 from core.db import Database, utcnow
 from core.models import Job
-from sync import reader_process
+from sync import collector, reader_process
 from sync.lease import Lease, claim
 from sync.prune import prune
 from sync.retry import RetryPolicy
@@ -119,7 +119,8 @@ class Worker:
             log.info("pruned sync history older than %d days: %s", days, counts)
 
     def warm_up(self) -> None:
-        """Get ready for a long import before one comes: start the server reading processes are forked from."""
+        """Get ready for a long import before one comes: the collector settled, the fork server of readers up."""
+        collector.settle()
         if get_settings().sync_reader_process_items <= 0:
             return
         try:
