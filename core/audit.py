@@ -41,6 +41,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def created(values: dict[str, Any]) -> dict[str, Any]:
+    """``diff({}, values)``: the changes of a record created with these values, without comparing each to nothing."""
+    out: dict[str, Any] = {}
+    for key in sorted(values):
+        new = _plain(values[key])
+        if new is not None:
+            out[key] = ["***", "***"] if any(h in key for h in SECRET_HINTS) else [None, new]
+    return out
+
+
 def record(
     session: Session,
     *,

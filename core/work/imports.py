@@ -12,7 +12,8 @@ import-key look-up, an ORM insert and flush, and an audit entry: most of the imp
   the batch) is not logged again, and one the actor may not see is ``NotFound``, as one by one;
 * the new interactions go in one multi-row INSERT (their ids read back by import key), their
   audit entries ("create", with the same changes as ``log_interaction`` writes) in another;
-* each client's last (and first) contact is stamped once, on the objects already loaded.
+* each client's last (and first) contact is moved once for the batch, one UPDATE per table
+  (``core.work.contact_stamps``).
 
 Only what an import carries is taken here: no result, stage, task or next contact (imported
 mail has none); anything else goes through ``record_external_interaction``.
@@ -32,13 +33,13 @@ from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry, Direction, Interaction
 from core.rights import can_see_team
+from core.work.contact_stamps import ContactStamps
 from core.work.interactions import (
     SOURCES,
     audited_fields,
     check_text,
     check_time,
     import_key,
-    stamp_contact,
 )
 from core.work.links import resolve_links
 from core.work.reference import resolve_kind
@@ -72,6 +73,7 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
     """Log a batch of imported interactions once each; per item, True when it was logged now (False: already there)."""
     keys = [item.key for item in items]
     existing = _existing(session, actor, keys)
+    stamps = ContactStamps()
     rows: list[dict[str, Any]] = []
     views: list[tuple[str, dict[str, Any]]] = []
     new: list[bool] = []
@@ -80,7 +82,7 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
         if key in existing:
             new.append(False)
             continue
-        row, view, summary = _checked(session, actor, item, key, kinds)
+        row, view, summary = _checked(session, actor, item, key, kinds, stamps)
         existing.add(key)
         rows.append(row)
         views.append((summary, view))
@@ -97,11 +99,12 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
                     "entity_type": "interaction",
                     "entity_id": interaction_id,
                     "summary": summary[:500],
-                    "changes": audit.diff({}, view),
+                    "changes": audit.created(view),
                 }
                 for interaction_id, (summary, view) in zip(ids, views, strict=True)
             ],
         )
+        stamps.write(session)
     session.flush()
     return new
 
@@ -138,9 +141,14 @@ def _existing(session: Session, actor: Actor, keys: list[str]) -> set[str]:
 
 
 def _checked(
-    session: Session, actor: Actor, item: ImportedInteraction, key: str, kinds: dict[str | int, Any]
+    session: Session,
+    actor: Actor,
+    item: ImportedInteraction,
+    key: str,
+    kinds: dict[str | int, Any],
+    stamps: ContactStamps,
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """The row of one new interaction, its audited view and summary; the client's contact stamped."""
+    """The row of one new interaction, its audited view and summary; the contact noted for the client's stamps."""
     if item.source == "manual" or item.source not in SOURCES:
         raise ValidationFailed.one("source", f"must be one of: {', '.join(s for s in SOURCES if s != 'manual')}")
     if not item.external_id or not item.external_id.strip():
@@ -173,6 +181,6 @@ def _checked(
         "mail_id": item.mail_id,
         **links.ids,
     }
-    stamp_contact(links, occurred)
+    stamps.add(links, occurred)
     view = {f: row[f] for f in audited_fields(item.source)}
     return row, view, f"{kind.name}: {links.client_name}"

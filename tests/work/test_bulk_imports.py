@@ -79,3 +79,88 @@ def test_the_clients_rights_hold_as_one_by_one(world, db):
     with db.session() as s:
         assert record_imported(s, actor=anna, items=[item("a1", organization_id=world.org_a)]) == [True]
         assert count(s, Interaction) == 2
+
+
+def test_a_batchs_contact_stamps_equal_stamping_each_in_turn(world, db):
+    from core.work.clock import local_date
+    from core.work.contact_stamps import ContactStamps
+    from core.work.interactions import stamp_contact
+    from core.work.links import resolve_links
+
+    base = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    with db.session() as s:  # a client with a later contact already, one with an earlier first day
+        s.get(Organization, world.org_b).last_contact_at = base + timedelta(days=30)
+        s.get(Organization, world.org_b).first_contact_on = (base - timedelta(days=40)).date()
+    contacts = [  # (organization, person, when), in no order; the person works for org_a
+        (world.org_a, None, base + timedelta(days=2)),
+        (None, world.person_a, base + timedelta(days=5)),
+        (world.org_a, None, base - timedelta(days=3, hours=21)),  # the earliest: the first day, local time
+        (world.org_b, None, base),
+        (world.org_b, None, base + timedelta(days=1)),
+    ]
+
+    def state(s):  # noqa: ANN001, ANN202
+        org_a, org_b, person = (
+            s.get(Organization, world.org_a),
+            s.get(Organization, world.org_b),
+            s.get(Person, world.person_a),
+        )
+        return [
+            (org_a.last_contact_at, org_a.first_contact_on),
+            (org_b.last_contact_at, org_b.first_contact_on, org_b.updated_at),
+            person.last_contact_at,
+        ]
+
+    results = []
+    for stamp_all in (False, True):
+        with db.session() as s:
+            for org in (world.org_a,):
+                s.get(Organization, org).last_contact_at = s.get(Organization, org).first_contact_on = None
+            s.get(Person, world.person_a).last_contact_at = None
+        with db.session() as s:
+            stamps = ContactStamps()
+            for org_id, person_id, when in contacts:
+                links = resolve_links(s, actor=SYSTEM, organization_id=org_id, person_id=person_id)
+                stamps.add(links, when) if stamp_all else stamp_contact(links, when)
+            if stamp_all:
+                stamps.write(s)
+                assert not s.dirty, "nothing is left for the ORM to flush"
+        with db.session() as s:
+            results.append(state(s))
+    assert results[0] == results[1]
+    (last_a, first_a), (last_b, first_b, _), last_person = results[1]
+    assert (last_a, last_person) == (base + timedelta(days=5), base + timedelta(days=5))
+    assert first_a == local_date(base - timedelta(days=3, hours=21))
+    assert (last_b, first_b) == (base + timedelta(days=30), (base - timedelta(days=40)).date()), "never moved back"
+
+
+def test_stamps_rolled_back_with_their_savepoint_are_read_again(world, db):
+    from core.work.contact_stamps import ContactStamps
+    from core.work.links import resolve_links
+
+    when = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    with db.session() as s:
+        org = s.get(Organization, world.org_a)
+        before = org.last_contact_at
+        savepoint = s.begin_nested()
+        stamps = ContactStamps()
+        stamps.add(resolve_links(s, actor=SYSTEM, organization_id=world.org_a), when)
+        stamps.write(s)
+        assert org.last_contact_at == when, "the loaded client reads what was written"
+        savepoint.rollback()
+        assert org.last_contact_at == before, "and after the rollback, what the database holds again"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"a": None, "b": 0, "c": "", "d": False},
+        {"when": datetime(2026, 1, 2, 3, 4, tzinfo=UTC), "tags": ["x", 2], "nested": {"k": [1]}},
+        {"api_token": "abc", "password_hash": None, "name": "n"},
+    ],
+)
+def test_audit_created_is_diff_from_nothing(values):
+    from core import audit
+
+    assert audit.created(values) == audit.diff({}, values)
