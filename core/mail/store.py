@@ -83,7 +83,7 @@ from core.models import (
 )
 from core.normalize import PUBLIC_MAIL_DOMAINS
 from core.records.blobs import size_cap, write_blobs
-from core.records.files import delete_rows, store_bytes
+from core.records.files import WrittenFile, attach_written, delete_rows
 from core.work.imports import ImportedInteraction, record_imported
 from core.work.interactions import delete_interaction, record_external_interaction
 
@@ -520,17 +520,18 @@ def _attachments(session: Session, new_mail: list[tuple[MailMessage, int]]) -> N
         for part in change.attachments
     ]
     blobs = iter(write_blobs([kept for _, _, kept in parts if kept is not None]))
-    for part, mail_id, kept in parts:
-        store_bytes(
-            session,
-            actor=SYNC_ACTOR,
-            content=None,
+    files = [
+        WrittenFile(
             filename=part.filename,
             content_type=part.content_type,
             size=part.size,
             written=next(blobs) if kept is not None else None,
-            mail_id=mail_id,
+            owners={"organization_id": None, "person_id": None, "interaction_id": None, "mail_id": mail_id},
         )
+        for part, mail_id, kept in parts
+    ]
+    if files:
+        attach_written(session, actor=SYNC_ACTOR, files=files)
 
 
 @applier(MailMarkedPrivate)

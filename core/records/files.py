@@ -7,7 +7,8 @@ through the interactions that log that mail. The bytes are kept by ``core.record
 once per content; a row's ``sha256`` is None when only the metadata was kept (an
 attachment over the size cap).
 
-Other core code stores files through ``store_bytes`` (the mail import passes ``mail_id``);
+Other core code stores files through ``store_bytes``, or ``attach_written`` for many at once
+(the mail import, with ``mail_id``);
 the API streams uploads through ``store_stream`` so a large upload never sits in memory.
 """
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +114,62 @@ def _audit_name(f: StoredFile) -> str:
     return "" if f.mail_id is not None else f.filename
 
 
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file to attach whose bytes ``blobs.write_blobs`` has stored (``written``), or only its name and size."""
+
+    filename: str
+    content_type: str | None
+    size: int
+    written: tuple[str, int] | None
+    """(sha256, size) of the stored bytes; None when only the name and size are kept (over the cap)."""
+    owners: dict[str, int | None]
+    """organization_id, person_id, interaction_id and mail_id, as ``store_bytes`` takes them."""
+
+
+def attach_written(session: Session, *, actor: Actor, files: Sequence[WrittenFile]) -> list[StoredFile]:
+    """Attach several files at once, each as ``store_bytes`` does with ``content=None``: checked, audited, one flush."""
+    checked: set[tuple[tuple[str, int | None], ...]] = set()
+    for f in files:
+        owners = tuple(sorted(f.owners.items()))
+        if owners not in checked:
+            _owner_for_write(session, actor, **f.owners)
+            checked.add(owners)
+    rows = [
+        _new_row(actor, f.filename, f.content_type, *(f.written or (None, max(f.size, 0))), f.owners) for f in files
+    ]
+    session.add_all(rows)
+    session.flush()
+    for row, f in zip(rows, files, strict=True):
+        _audit_created(session, actor, row, f.owners)
+    return rows
+
+
+def _new_row(
+    actor: Actor, filename: str, content_type: str | None, sha256: str | None, size: int, owners: dict[str, int | None]
+) -> StoredFile:
+    return StoredFile(
+        filename=clean_filename(filename),
+        content_type=clean_content_type(content_type),
+        size=size,
+        sha256=sha256,
+        uploaded_by_id=actor.user_id,
+        **owners,
+    )
+
+
+def _audit_created(session: Session, actor: Actor, row: StoredFile, owners: dict[str, int | None]) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity_type="file",
+        entity_id=row.id,
+        summary=_audit_name(row),
+        changes={**{k: v for k, v in owners.items() if v is not None}, "size": row.size, "sha256": row.sha256},
+    )
+
+
 def _create_row(
     session: Session,
     *,
@@ -122,25 +180,10 @@ def _create_row(
     sha256: str | None,
     owners: dict[str, int | None],
 ) -> StoredFile:
-    row = StoredFile(
-        filename=clean_filename(filename),
-        content_type=clean_content_type(content_type),
-        size=size,
-        sha256=sha256,
-        uploaded_by_id=actor.user_id,
-        **owners,
-    )
+    row = _new_row(actor, filename, content_type, sha256, size, owners)
     session.add(row)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="create",
-        entity_type="file",
-        entity_id=row.id,
-        summary=_audit_name(row),
-        changes={**{k: v for k, v in owners.items() if v is not None}, "size": size, "sha256": sha256},
-    )
+    _audit_created(session, actor, row, owners)
     return row
 
 

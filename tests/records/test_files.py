@@ -161,3 +161,56 @@ def test_rolled_back_delete_keeps_the_bytes(crew, db):
     assert blob_path(meta["sha256"]).exists()
     with db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 1
+
+
+def test_files_attached_at_once_are_rows_and_audit_entries_as_one_by_one(crew, db):
+    from sqlalchemy import select
+
+    from core.errors import Forbidden
+    from core.models import AuditEntry
+
+    with db.session() as s:
+        mails = [MailMessageRow(message_id=f"m{n}@x.test", thread_key=f"m{n}@x.test") for n in (1, 2)]
+        s.add_all(mails)
+        s.flush()
+        mail_ids = [m.id for m in mails]
+    written = write_blobs([b"first", b"second"])
+    on_mail = {"organization_id": None, "person_id": None, "interaction_id": None}
+    wanted = [
+        files.WrittenFile("a/../scan.png", "IMAGE/PNG; x=1", 5, written[0], {**on_mail, "mail_id": mail_ids[0]}),
+        files.WrittenFile("big.iso", None, 90_000_000, None, {**on_mail, "mail_id": mail_ids[0]}),
+        files.WrittenFile("doc.txt", "text/plain", 6, written[1], {**on_mail, "mail_id": mail_ids[1]}),
+    ]
+    results = []
+    for at_once in (True, False):
+        with db.session() as s:
+            before = s.scalar(select(sa.func.max(StoredFile.id))) or 0
+            if at_once:
+                files.attach_written(s, actor=Actor.system(), files=wanted)
+            else:
+                for f in wanted:
+                    files.store_bytes(
+                        s,
+                        actor=Actor.system(),
+                        content=None,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size=f.size,
+                        written=f.written,
+                        **f.owners,
+                    )
+            s.flush()
+            rows = s.scalars(select(StoredFile).where(StoredFile.id > before).order_by(StoredFile.id)).all()
+            audit = s.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "file", AuditEntry.entity_id > before)
+            ).all()
+            by_file = {e.entity_id: (e.action, e.summary, e.changes) for e in audit}
+            results.append([(r.filename, r.content_type, r.size, r.sha256, r.mail_id, by_file[r.id]) for r in rows])
+    assert results[0] == results[1]
+    assert [r[:4] for r in results[0]] == [
+        ("scan.png", "image/png", 5, written[0][0]),
+        ("big.iso", "application/octet-stream", 90_000_000, None),
+        ("doc.txt", "text/plain", 6, written[1][0]),
+    ]
+    with db.session() as s, pytest.raises(Forbidden):  # only the mail import attaches a file to a mail alone
+        files.attach_written(s, actor=Actor.of(s.get(type(crew.a), crew.a.id)), files=wanted[:1])
