@@ -21,6 +21,7 @@ in INBOX, or a folder re-read after a UIDVALIDITY change, get the same key.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import quopri
 import re
@@ -51,6 +52,8 @@ NAME_MAX = 256
 ADDRESS_HEADER_MAX = 16 * 1024
 TEXT_HEADER_MAX = 8 * 1024
 ID_HEADER_MAX = 64 * 1024
+PLAIN_ADDRESSES_KEPT = 8192
+"""How many plain address header values a process keeps read (``_plain_addresses``): a few MB at most."""
 
 _REGISTRY = policy.default.header_factory
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([bBqQ])\?([^?\s]*)\?=")
@@ -288,11 +291,43 @@ def _simple_pairs(value: str) -> list[tuple[str, str, str]] | None:
     return pairs
 
 
+@functools.lru_cache(maxsize=PLAIN_ADDRESSES_KEPT)
+def _plain_addresses(value: str) -> tuple[MailAddress, ...] | None:
+    """``address_header`` of a value with nothing to note (plain, every address valid); None for any other value.
+
+    Kept for the process: the same correspondents come back in message after message, and
+    their header values with them, so most are read once.
+    """
+    if "\r" in value or "\n" in value or len(value) > ADDRESS_HEADER_MAX:
+        return None  # _prepare would change it, or note something
+    pairs = _simple_pairs(value)
+    if pairs is None:
+        return None
+    out: list[MailAddress] = []
+    seen: set[str] = set()
+    for display, local, domain in pairs:
+        local, domain = local.strip(), domain.strip().rstrip(".")
+        if not valid_email(local, domain):
+            return None  # the full path drops it and says so
+        email = f"{local}@{domain}".lower()
+        if email not in seen:
+            seen.add(email)
+            out.append(MailAddress(email=email, name=fold(display)[:NAME_MAX]))
+    return tuple(out)
+
+
 def address_header(values: list[str], name: str, notes: Notes) -> list[MailAddress]:
     """The valid addresses of an address header (each once, lower-cased), names decoded."""
     if not values:
         return []
-    value = _prepare(", ".join(values), name, ADDRESS_HEADER_MAX, notes, split_at=",")
+    joined = ", ".join(values)
+    plain = _plain_addresses(joined)
+    return list(plain) if plain is not None else read_addresses(joined, name, notes)
+
+
+def read_addresses(value: str, name: str, notes: Notes) -> list[MailAddress]:
+    """``address_header`` of one joined value, read the whole way (nothing kept), its problems noted."""
+    value = _prepare(value, name, ADDRESS_HEADER_MAX, notes, split_at=",")
     pairs = _simple_pairs(value)
     if pairs is None:
         pairs = []

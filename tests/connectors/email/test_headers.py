@@ -308,3 +308,30 @@ def test_a_summary_whose_details_were_read_is_parsed_again_whole() -> None:
     summary = parse_message(raw[:-6], folder="INBOX", uid=1, internal_date=None, lazy_body=True, lazy_details=True)
     assert summary.subject == "hi"
     assert completed(summary, b"body\r\n", None) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(NAMES, ADDRS, FORMS), min_size=1, max_size=4), st.sampled_from([", ", ",", " , ", ";"]))
+def test_plain_address_values_kept_read_give_what_the_full_path_gives(items, sep) -> None:
+    value = sep.join(form.format(n=n, a=a) for n, a, form in items)
+    expected_notes = Notes()
+    expected = headers.read_addresses(value, "To", expected_notes)
+    for _ in range(2):  # read, then kept
+        notes = Notes()
+        got = headers.address_header([value], "To", notes)
+        assert got == expected and notes.problems == expected_notes.problems
+
+
+def test_kept_addresses_are_handed_out_as_new_lists_and_invalid_ones_are_noted_every_time() -> None:
+    first = headers.address_header(["Ivan <ivan@acme.example>, b@c.example"], "To", Notes())
+    first.append("changed by its caller")
+    again = headers.address_header(["Ivan <ivan@acme.example>, b@c.example"], "To", Notes())
+    assert [a.email for a in again] == ["ivan@acme.example", "b@c.example"]
+    assert headers._plain_addresses("Ivan <ivan@acme.example>, b@c.example") is not None
+    too_long = "x" * 65 + "@b.example"  # plain in form, but no deliverable address
+    for _ in range(2):
+        notes = Notes()
+        assert [a.email for a in headers.address_header([f"x <{too_long}>, d@e.example"], "To", notes)] == [
+            "d@e.example"
+        ]
+        assert notes.problems == ["To: 1 invalid address(es) dropped"]
