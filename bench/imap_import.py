@@ -544,6 +544,11 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
             f"  medians of {len(runs)}: raw {raw:,.0f} msg/s ({min(raws):,.0f}-{max(raws):,.0f}), "
             f"import {rate:,.0f} msg/s ({min(rates):,.0f}-{max(rates):,.0f})"
         )
+        paired = [r / w for r, w in zip(rates, raws, strict=True)]  # each import against the raw run just before it
+        print(
+            f"  each import against its own raw run: {', '.join(f'{p:.2f}' for p in paired)} "
+            f"(median {statistics.median(paired):.2f}; the machine's speed moves less within a pair than across runs)"
+        )
     return {"size": size, "raw": raw, "quiet": quiet, "rate": rate, "kb": total_bytes / size / 1024, **figures}
 
 
