@@ -53,7 +53,9 @@ ADDRESS_HEADER_MAX = 16 * 1024
 TEXT_HEADER_MAX = 8 * 1024
 ID_HEADER_MAX = 64 * 1024
 PLAIN_ADDRESSES_KEPT = 8192
-"""How many plain address header values a process keeps read (``_plain_addresses``): a few MB at most."""
+"""How many plain address header values a process keeps read (``_plain_addresses``)."""
+PLAIN_ADDRESSES_LONGEST = 512
+"""Longer values (long lists of recipients, rarely seen twice) are not kept: all kept take a few MB at most."""
 
 _REGISTRY = policy.default.header_factory
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([bBqQ])\?([^?\s]*)\?=")
@@ -321,7 +323,7 @@ def address_header(values: list[str], name: str, notes: Notes) -> list[MailAddre
     if not values:
         return []
     joined = ", ".join(values)
-    plain = _plain_addresses(joined)
+    plain = _plain_addresses(joined) if len(joined) <= PLAIN_ADDRESSES_LONGEST else None
     return list(plain) if plain is not None else read_addresses(joined, name, notes)
 
 

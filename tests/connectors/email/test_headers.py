@@ -328,6 +328,10 @@ def test_kept_addresses_are_handed_out_as_new_lists_and_invalid_ones_are_noted_e
     again = headers.address_header(["Ivan <ivan@acme.example>, b@c.example"], "To", Notes())
     assert [a.email for a in again] == ["ivan@acme.example", "b@c.example"]
     assert headers._plain_addresses("Ivan <ivan@acme.example>, b@c.example") is not None
+    long_list = ", ".join(f"r{n}@acme.example" for n in range(100))  # long lists are read, not kept
+    kept_before = headers._plain_addresses.cache_info().currsize
+    assert len(headers.address_header([long_list], "To", Notes())) == 100
+    assert headers._plain_addresses.cache_info().currsize == kept_before
     too_long = "x" * 65 + "@b.example"  # plain in form, but no deliverable address
     for _ in range(2):
         notes = Notes()
