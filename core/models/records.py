@@ -99,7 +99,9 @@ class MailMessageRow(Base):
     participants: Mapped[dict[str, Any]] = mapped_column(default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str | None] = mapped_column(Text)
-    raw_compressed: Mapped[bytes | None]
-    """The raw message as received, packed by ``core.mail.rawcopy`` (zstd; rows from before 0004, gzip)."""
+    raw_compressed: Mapped[bytes | None] = mapped_column(deferred=True)
+    """The raw message as received, packed by ``core.mail.rawcopy`` (zstd; rows from before 0004, gzip).
+
+    Loaded only when read: what shows a mail (the card, the thread) never needs it."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

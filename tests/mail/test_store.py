@@ -96,6 +96,7 @@ def test_incoming_mail_is_logged_on_the_person_and_company(db, setup):
             "m1",
         )
         row = s.scalars(select(MailMessageRow)).one()
+        assert "raw_compressed" not in row.__dict__, "the raw copy is not loaded with the mail, only when read"
         assert unpack(row.raw_compressed) == b"raw m1" and row.participants["from"][0]["email"] == "ivan@acme.test"
         sighting = s.scalars(select(MailSighting)).one()
         assert (sighting.account_id, sighting.folder, sighting.uid, sighting.uidvalidity) == (
