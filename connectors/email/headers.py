@@ -305,17 +305,8 @@ def _plain_addresses(value: str) -> tuple[MailAddress, ...] | None:
     pairs = _simple_pairs(value)
     if pairs is None:
         return None
-    out: list[MailAddress] = []
-    seen: set[str] = set()
-    for display, local, domain in pairs:
-        local, domain = local.strip(), domain.strip().rstrip(".")
-        if not valid_email(local, domain):
-            return None  # the full path drops it and says so
-        email = f"{local}@{domain}".lower()
-        if email not in seen:
-            seen.add(email)
-            out.append(MailAddress(email=email, name=fold(display)[:NAME_MAX]))
-    return tuple(out)
+    found, dropped = _valid_addresses(pairs)
+    return None if dropped else tuple(found)  # one dropped: the full path drops it and says so
 
 
 def address_header(values: list[str], name: str, notes: Notes) -> list[MailAddress]:
@@ -344,6 +335,14 @@ def read_addresses(value: str, name: str, notes: Notes) -> list[MailAddress]:
             for display, spec in getaddresses([value]):
                 local, _, domain = spec.rpartition("@")
                 pairs.append((compat_text(display, notes, name), local, domain))
+    found, dropped = _valid_addresses(pairs)
+    if dropped:
+        notes.note(f"{name}: {dropped} invalid address(es) dropped")
+    return found
+
+
+def _valid_addresses(pairs: list[tuple[str, str, str]]) -> tuple[list[MailAddress], int]:
+    """The valid addresses of (name, local part, domain) pairs, each once, lower-cased; and how many were invalid."""
     out: list[MailAddress] = []
     seen: set[str] = set()
     dropped = 0
@@ -359,9 +358,7 @@ def read_addresses(value: str, name: str, notes: Notes) -> list[MailAddress]:
             continue
         seen.add(email)
         out.append(MailAddress(email=email, name=fold(display)[:NAME_MAX]))
-    if dropped:
-        notes.note(f"{name}: {dropped} invalid address(es) dropped")
-    return out
+    return out, dropped
 
 
 _MSGID = re.compile(r"<([^<>]*)>")
