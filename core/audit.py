@@ -35,9 +35,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     for key in sorted(set(before) | set(after)):
         old, new = _plain(before.get(key)), _plain(after.get(key))
         if old != new:
-            if any(h in key for h in SECRET_HINTS):
-                old, new = "***", "***"
-            out[key] = [old, new]
+            out[key] = ["***", "***"] if _secret(key) else [old, new]
     return out
 
 
@@ -47,8 +45,13 @@ def created(values: dict[str, Any]) -> dict[str, Any]:
     for key in sorted(values):
         new = _plain(values[key])
         if new is not None:
-            out[key] = ["***", "***"] if any(h in key for h in SECRET_HINTS) else [None, new]
+            out[key] = ["***", "***"] if _secret(key) else [None, new]
     return out
+
+
+def _secret(key: str) -> bool:
+    """True for a field whose values the audit log must not show (a password, a secret, a token)."""
+    return any(h in key for h in SECRET_HINTS)
 
 
 def record(
