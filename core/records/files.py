@@ -239,17 +239,12 @@ def store_bytes(
         "mail_id": mail_id,
     }
     if content is None:
-        _owner_for_write(session, actor, **owners)
-        sha, stored_size = written if written is not None else (None, max(int(size or 0), 0))
-        return _create_row(
+        (row,) = attach_written(
             session,
             actor=actor,
-            filename=filename,
-            content_type=content_type,
-            size=stored_size,
-            sha256=sha,
-            owners=owners,
+            files=[WrittenFile(filename, content_type, int(size or 0), written, owners)],
         )
+        return row
     return store_chunks(session, actor=actor, chunks=[content], filename=filename, content_type=content_type, **owners)
 
 
