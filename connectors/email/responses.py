@@ -31,10 +31,12 @@ from imapclient.response_parser import parse_fetch_response
 _WORD_CHAR = rb"[^ \t\r\n()%\"\[\]{}\x00-\x1f\x7f]"
 _ENDS = rb"(?=[ \t\r\n()]|\Z)"
 _ONE_TOKEN = (
-    rb"(?:"
+    # An atom or a number, BODY[HEADER.FIELDS (A B)] too. Atomic: only the longest run can end
+    # where a token may, and without it a long atom before a stray byte backtracks exponentially.
+    rb"(?>(?:"
     + _WORD_CHAR
-    + rb"+|\[[^\]]*\])+"
-    + _ENDS  # an atom or a number, BODY[HEADER.FIELDS (A B)] too
+    + rb"+|\[[^\]]*\])+)"
+    + _ENDS
     + rb"|[()]"  # a list opens or closes
     + rb"|\"[^\"\\\r\n]*\""
     + _ENDS  # a quoted string without escapes

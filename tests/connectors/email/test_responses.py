@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -219,3 +221,17 @@ def test_dovecots_responses_read_as_imapclient_reads_them(mailbox: Mailbox) -> N
         assert responses.fetch(client, [], ["FLAGS"]) == {}
     finally:
         client.logout()
+
+
+def test_a_long_atom_before_a_stray_byte_is_left_to_imapclient_at_once() -> None:
+    # The token pattern once let a long atom backtrack exponentially before a byte it could not
+    # read (30 characters: minutes, with the GIL held). Read in a process of its own, so that a
+    # return of that fails here instead of hanging the run.
+    code = (
+        "from connectors.email.responses import parse_fetch; "
+        "print(repr(dict(parse_fetch([b'1 (UID 5 FLAGS (' + b'k' * 5000 + b'%))']))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    expected = imapclients([b"1 (UID 5 FLAGS (" + b"k" * 5000 + b"%))"])
+    assert done.stdout.strip() == repr(expected)
+    assert expected[5][b"FLAGS"] == (b"k" * 5000, b"%")
