@@ -42,9 +42,10 @@ _ONE_TOKEN = (
     + _ENDS  # a quoted string without escapes
     + rb"|\{\d+\}\Z"  # a literal's length, which ends the text before the literal
 )
-_TOKENS = re.compile(rb"[ \t\r\n]*(" + _ONE_TOKEN + rb")")
-_ALL_OURS = re.compile(rb"(?:[ \t\r\n]*(?:" + _ONE_TOKEN + rb"))*[ \t\r\n]*")
+_ALL_OURS = re.compile(rb"(?:[ \t\r\n]*+(?:" + _ONE_TOKEN + rb"))*[ \t\r\n]*")
 """A text made of nothing but the tokens above: anything else in it is not ours to read."""
+_TOKENS = re.compile(_ONE_TOKEN)
+"""The tokens of a text ``_ALL_OURS`` accepted, in order (no token starts with a blank, so blanks are skipped)."""
 _OPEN, _CLOSE, _QUOTE, _BRACE, _ZERO = b'()"{0'
 _NOT_OURS = frozenset({b"ENVELOPE", b"BODY", b"BODYSTRUCTURE"})
 """Items imapclient turns into objects of its own: left to it."""

@@ -225,13 +225,16 @@ def test_dovecots_responses_read_as_imapclient_reads_them(mailbox: Mailbox) -> N
 
 def test_a_long_atom_before_a_stray_byte_is_left_to_imapclient_at_once() -> None:
     # The token pattern once let a long atom backtrack exponentially before a byte it could not
-    # read (30 characters: minutes, with the GIL held). Read in a process of its own, so that a
-    # return of that fails here instead of hanging the run.
+    # read (30 characters: minutes, with the GIL held), and a long run of blanks took quadratic
+    # time. Read in a process of its own, so that a return of either fails here instead of
+    # hanging the run.
     code = (
         "from connectors.email.responses import parse_fetch; "
-        "print(repr(dict(parse_fetch([b'1 (UID 5 FLAGS (' + b'k' * 5000 + b'%))']))))"
+        "print(repr(dict(parse_fetch([b'1 (UID 5 FLAGS (' + b'k' * 5000 + b'%))'])))); "
+        "print(repr(dict(parse_fetch([b'2 (UID 6 FLAGS ())' + b' ' * 50000]))))"  # a long run of blanks, too
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     expected = imapclients([b"1 (UID 5 FLAGS (" + b"k" * 5000 + b"%))"])
-    assert done.stdout.strip() == repr(expected)
-    assert expected[5][b"FLAGS"] == (b"k" * 5000, b"%")
+    blanks = imapclients([b"2 (UID 6 FLAGS ())" + b" " * 50000])
+    assert done.stdout.splitlines() == [repr(expected), repr(blanks)]
+    assert expected[5][b"FLAGS"] == (b"k" * 5000, b"%") and blanks == {6: {b"SEQ": 2, b"FLAGS": ()}}
