@@ -10,8 +10,9 @@ import-key look-up, an ORM insert and flush, and an audit entry: most of the imp
   written, so the caller can fall back to logging the items one by one;
 * the batch's import keys are looked up in one query: an item already logged (or repeated in
   the batch) is not logged again, and one the actor may not see is ``NotFound``, as one by one;
-* the new interactions go in one multi-row INSERT (their ids read back by import key), their
-  audit entries ("create", with the same changes as ``log_interaction`` writes) in another;
+* the new interactions go in at once (``core.bulk``: COPY on PostgreSQL, with ids taken from the
+  sequence first; one executemany on SQLite, the ids read back by import key), their audit
+  entries ("create", with the same changes as ``log_interaction`` writes) likewise;
 * each client's last (and first) contact is moved once for the batch, one UPDATE per table
   (``core.work.contact_stamps``).
 
@@ -25,11 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
+from core.bulk import insert_many, reserve_ids
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry, Direction, Interaction
 from core.rights import can_see_team
@@ -89,8 +91,9 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
         new.append(True)
     if rows:
         ids = _insert_rows(session, rows)
-        session.execute(
-            insert(AuditEntry.__table__),
+        insert_many(
+            session,
+            AuditEntry.__table__,
             [
                 {
                     "user_id": actor.user_id,
@@ -110,13 +113,18 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
 
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the new interactions (one executemany) and return their ids in the order of ``rows``.
+    """Insert the new interactions at once (``core.bulk``) and return their ids in the order of ``rows``.
 
-    The ids are read back by import key (unique) rather than by ``RETURNING``: SQLite cannot
-    promise the order of a multi-row RETURNING, so SQLAlchemy would insert row by row.
+    On PostgreSQL the ids are taken from the sequence first. On SQLite they are read back by
+    import key (unique) rather than by ``RETURNING``: SQLite cannot promise the order of a
+    multi-row RETURNING, so SQLAlchemy would insert row by row.
     """
     table = Interaction.__table__
-    session.execute(insert(table), rows)
+    reserved = reserve_ids(session, table, len(rows))
+    if reserved is not None:
+        insert_many(session, table, [{**row, "id": row_id} for row, row_id in zip(rows, reserved, strict=True)])
+        return reserved
+    insert_many(session, table, rows)
     keys = [row["import_key"] for row in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), _KEYS_CHUNK):
