@@ -397,11 +397,14 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             profiler.enable()
         started = time.perf_counter()
         cpu_started = time.process_time()
+        machine_started, server_started = _machine_busy_seconds(), _processes_cpu_seconds("postgres")
         lease = worker.claim_job(job_id)
         assert lease is not None
         outcome = worker.run_job(lease)
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        machine_seconds = _machine_busy_seconds() - machine_started
+        server = _processes_cpu_seconds("postgres")
         if profiler is not None:
             import pstats
 
@@ -428,6 +431,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             "rss_peak_mb": peak / 1024,
             "reader_cpu_seconds": sum(u.cpu_seconds for u in readings.seen),
             "reader_rss_peak_mb": max((u.peak_rss_mb for u in readings.seen), default=0.0),
+            "machine_cpu_seconds": machine_seconds,
+            "server_cpu_seconds": server - server_started,
         }
     finally:
         db.dispose()
@@ -454,6 +459,8 @@ def _import(port: int, args: argparse.Namespace) -> dict[str, Any]:
         f"({figures['interactions']:,} interactions, {figures['stored']:,} stored, {figures['skipped']:,} skipped, "
         f"{figures['failed']} failed; {figures['outcome']})"
     )
+    server = f" (PostgreSQL {figures['server_cpu_seconds']:.1f} s)" if args.db == "postgres" else ""
+    print(f"          CPU of the whole machine meanwhile: {figures['machine_cpu_seconds']:.1f} s{server}")
     return figures
 
 
@@ -498,6 +505,31 @@ class _ReaderUsage(logging.Handler):
         usage = getattr(record, "reader_usage", None)
         if usage is not None:
             self.seen.append(usage)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all of this machine's cores have been busy since boot (``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes_cpu_seconds(name: str) -> float:
+    """CPU seconds used so far by the running processes of this name (a database server's).
+
+    A process that ended meanwhile is not counted: the import's connections stay open in its pool.
+    """
+    used = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        if comm == name:
+            fields = text[text.rindex(")") + 2 :].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def _reader(figures: dict[str, Any]) -> str:
