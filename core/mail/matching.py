@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.db import among
 from core.mail.records import MailAddress
 from core.models import BlockKind, BlocklistEntry, ContactPoint, Employment, Organization, Person, PointKind
 from core.normalize import PUBLIC_MAIL_DOMAINS
@@ -60,8 +61,8 @@ def external_addresses(
 
 _BLOCKED = select(BlocklistEntry.kind, BlocklistEntry.value).where(
     or_(
-        (BlocklistEntry.kind == BlockKind.email) & BlocklistEntry.value.in_(bindparam("emails", expanding=True)),
-        (BlocklistEntry.kind == BlockKind.domain) & BlocklistEntry.value.in_(bindparam("domains", expanding=True)),
+        (BlocklistEntry.kind == BlockKind.email) & among(BlocklistEntry.value, "emails"),
+        (BlocklistEntry.kind == BlockKind.domain) & among(BlocklistEntry.value, "domains"),
     )
 )
 """Built once, with expanding parameters, so SQLAlchemy compiles it once (it runs for every message logged)."""
@@ -235,7 +236,7 @@ _OWNERS = (
     .outerjoin(_ORG, _ORG.c.id == _POINT.c.organization_id)
     .where(
         _POINT.c.kind == bindparam("kind"),
-        _POINT.c.value.in_(bindparam("values", expanding=True)),
+        among(_POINT.c.value, "values"),
         or_(
             and_(_PERSON.c.id.is_not(None), _PERSON.c.merged_into_id.is_(None)),
             and_(_ORG.c.id.is_not(None), _ORG.c.merged_into_id.is_(None)),
@@ -247,7 +248,7 @@ _OWNERS = (
 
 _PRIMARY = (
     select(Employment.person_id, Employment.organization_id)
-    .where(Employment.person_id.in_(bindparam("ids", expanding=True)), Employment.ended_on.is_(None))
+    .where(among(Employment.person_id, "ids"), Employment.ended_on.is_(None))
     .order_by(Employment.person_id, Employment.is_primary.desc(), Employment.id)
 )
 

@@ -46,12 +46,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, load_only, selectinload
 
 from core.config import get_settings
-from core.db import utcnow
+from core.db import among, utcnow
 from core.errors import CoreError
 from core.integration.apply import SYNC_ACTOR, ApplyOutcome, Selection, applier, preparer, selector
 from core.integration.errors import PermanentError
@@ -306,7 +306,7 @@ def _preload_clients(session: Session, known: Prefetched | None) -> None:
         (Organization, orgs, _ORGANIZATION_ONLY),
     ):
         for chunk in chunks(sorted(ids)):
-            session.scalars(select(model).where(model.id.in_(chunk)).options(*options)).all()
+            session.scalars(select(model).where(among(model.id, "ids")).options(*options), {"ids": chunk}).all()
 
 
 _PERSON_LOGGED = (Person.id, Person.team_id, Person.full_name, Person.last_contact_at)
@@ -436,7 +436,7 @@ _CLIENT_POINT = (
     select(ContactPoint.__table__.c.id)
     .where(
         ContactPoint.__table__.c.kind.in_([PointKind.email.value, PointKind.domain.value]),
-        ContactPoint.__table__.c.value.in_(bindparam("values", expanding=True)),
+        among(ContactPoint.__table__.c.value, "values"),
     )
     .limit(1)
 )
@@ -444,7 +444,7 @@ _CLIENT_POINT = (
 
 _CLIENT_POINTS = select(ContactPoint.__table__.c.value).where(
     ContactPoint.__table__.c.kind.in_([PointKind.email.value, PointKind.domain.value]),
-    ContactPoint.__table__.c.value.in_(bindparam("values", expanding=True)),
+    among(ContactPoint.__table__.c.value, "values"),
 )
 """Which of these addresses and domains are any client's (the batch's look-up, ``prepare_mail``)."""
 

@@ -30,7 +30,7 @@ from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import among, utcnow
 from core.mail.matching import chunks
 from core.mail.rawcopy import pack
 from core.mail.records import MailMessage
@@ -42,10 +42,8 @@ HEADERS_ONLY = "only the headers were read: no client matched the message when i
 
 _MAIL = MailMessageRow.__table__
 _SIGHTING = MailSighting.__table__
-_KNOWN = select(_MAIL.c.message_id, _MAIL.c.id, _MAIL.c.thread_key).where(
-    _MAIL.c.message_id.in_(bindparam("ids", expanding=True))
-)
-_AWAITED = select(_MAIL.c.thread_key).where(_MAIL.c.thread_key.in_(bindparam("ids", expanding=True))).distinct()
+_KNOWN = select(_MAIL.c.message_id, _MAIL.c.id, _MAIL.c.thread_key).where(among(_MAIL.c.message_id, "ids"))
+_AWAITED = select(_MAIL.c.thread_key).where(among(_MAIL.c.thread_key, "ids")).distinct()
 _JOIN_THREAD = (
     update(_MAIL).where(_MAIL.c.thread_key == bindparam("old")).values(thread_key=bindparam("new", type_=String()))
 )

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import Actor
 from core.bulk import insert_many, reserve_ids
+from core.db import among
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry, Direction, Interaction
 from core.rights import can_see_team
@@ -69,6 +70,9 @@ class ImportedInteraction:
 
 
 _KEYS_CHUNK = 500
+_TABLE = Interaction.__table__
+_IDS_BY_KEY = select(_TABLE.c.import_key, _TABLE.c.id).where(among(_TABLE.c.import_key, "keys"))
+_TEAMS_BY_KEY = select(_TABLE.c.import_key, _TABLE.c.team_id).where(among(_TABLE.c.import_key, "keys"))
 
 
 def record_imported(session: Session, *, actor: Actor, items: list[ImportedInteraction]) -> list[bool]:
@@ -119,17 +123,16 @@ def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     import key (unique) rather than by ``RETURNING``: SQLite cannot promise the order of a
     multi-row RETURNING, so SQLAlchemy would insert row by row.
     """
-    table = Interaction.__table__
-    reserved = reserve_ids(session, table, len(rows))
+    reserved = reserve_ids(session, _TABLE, len(rows))
     if reserved is not None:
-        insert_many(session, table, [{**row, "id": row_id} for row, row_id in zip(rows, reserved, strict=True)])
+        insert_many(session, _TABLE, [{**row, "id": row_id} for row, row_id in zip(rows, reserved, strict=True)])
         return reserved
-    insert_many(session, table, rows)
+    insert_many(session, _TABLE, rows)
     keys = [row["import_key"] for row in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), _KEYS_CHUNK):
-        stmt = select(table.c.import_key, table.c.id).where(table.c.import_key.in_(keys[start : start + _KEYS_CHUNK]))
-        ids.update((key, row_id) for key, row_id in session.execute(stmt))
+        chunk = keys[start : start + _KEYS_CHUNK]
+        ids.update((key, row_id) for key, row_id in session.execute(_IDS_BY_KEY, {"keys": chunk}))
     return [ids[key] for key in keys]
 
 
@@ -138,10 +141,7 @@ def _existing(session: Session, actor: Actor, keys: list[str]) -> set[str]:
     found: set[str] = set()
     wanted = sorted(set(keys))
     for start in range(0, len(wanted), _KEYS_CHUNK):
-        stmt = select(Interaction.import_key, Interaction.team_id).where(
-            Interaction.import_key.in_(wanted[start : start + _KEYS_CHUNK])
-        )
-        for key, team_id in session.execute(stmt).all():
+        for key, team_id in session.execute(_TEAMS_BY_KEY, {"keys": wanted[start : start + _KEYS_CHUNK]}).all():
             if not can_see_team(actor, team_id):
                 raise NotFound("Interaction not found")
             found.add(key)
