@@ -8,9 +8,11 @@ copies (``MailMessageRow``) and their sightings (``MailSighting``), a batch at a
   rows already wait on. ``add`` then goes through the batch's messages *in order* (threads
   depend on it) without touching the database: it decides each new message's thread, and
   which rows must move into a thread once its first message is stored. ``write`` moves those
-  rows, inserts the new messages with one executemany of ``INSERT ... ON CONFLICT DO NOTHING
-  RETURNING`` (SQLAlchemy sends it as multi-row statements) and the sightings with another: a
-  handful of statements per batch where there were four or five per message.
+  rows, inserts the new messages at once and the sightings with one executemany: a handful of
+  statements per batch where there were four or five per message. The messages go in with
+  ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLAlchemy sends it as multi-row
+  statements); on PostgreSQL by COPY (``core.bulk``), their ids taken first, and only when
+  that meets a message stored meanwhile, skipping conflicts as elsewhere.
 * **Once per Message-ID**, ever: a unique index and ``ON CONFLICT DO NOTHING``, so two mailboxes
   storing the same message at once end with one row; the loser reads the winner's id and
   stores no attachments. The raw message is kept compressed (``core.mail.rawcopy``: zstd, older
@@ -28,8 +30,10 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.bulk import insert_many, reserve_ids
 from core.db import among, utcnow
 from core.mail.matching import chunks
 from core.mail.rawcopy import pack
@@ -91,17 +95,39 @@ class StoredMail:
         db = self.session.connection()
         for join in self._joins:  # in order: a row may move twice
             db.execute(_JOIN_THREAD, join)
-        if self._new:
+        if self._new and not self._copied():
             stmt = _insert(self.session, _MAIL).on_conflict_do_nothing(index_elements=["message_id"])
             stmt = stmt.returning(_MAIL.c.message_id, _MAIL.c.id)
             for message_id, mail_id in db.execute(stmt, list(self._new.values())):  # SQLAlchemy's insertmanyvalues
-                self._created.add(message_id)
-                self._mail[message_id] = (mail_id, self._mail[message_id][1])
+                self._stored(message_id, mail_id)
         lost = [m for m in self._new if m not in self._created]  # another mailbox stored them a moment ago
         for chunk in chunks(lost):
             self._mail.update((m, (i, t)) for m, i, t in db.execute(_KNOWN, {"ids": chunk}))
         self._write_sightings()
         self._joins, self._new = [], {}
+
+    def _copied(self) -> bool:
+        """Insert the new messages by COPY (PostgreSQL), with ids taken first; False when that is not for here.
+
+        COPY cannot skip a message another mailbox stored since the look-up: then the COPY's
+        savepoint is rolled back and the caller inserts them skipping conflicts.
+        """
+        rows = list(self._new.values())
+        ids = reserve_ids(self.session, _MAIL, len(rows))
+        if ids is None:
+            return False
+        try:
+            with self.session.begin_nested():
+                insert_many(self.session, _MAIL, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        except IntegrityError:
+            return False
+        for row, mail_id in zip(rows, ids, strict=True):
+            self._stored(row["message_id"], mail_id)
+        return True
+
+    def _stored(self, message_id: str, mail_id: int) -> None:
+        self._created.add(message_id)
+        self._mail[message_id] = (mail_id, self._mail[message_id][1])
 
     def id_of(self, message_id: str) -> int:
         """The stored id of a message added to this batch (after ``write``)."""
