@@ -67,7 +67,10 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
     """``count`` new ids for ``table`` from its sequence (PostgreSQL); None where only an INSERT gives ids."""
     if session.get_bind().dialect.name != "postgresql" or count == 0:
         return None if count else []
-    statement = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+    statement = text(  # the sequence found once, not once per id
+        "SELECT nextval(seq) FROM CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq, "
+        "generate_series(1, :count)"
+    )
     return list(session.execute(statement, {"table": table.name, "count": count}).scalars())
 
 
