@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, any_, bindparam, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, bindparam, create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -62,10 +62,13 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 class Among(FunctionElement[bool]):
     """``column IN (:values)`` for a list given when the statement runs (build it with ``among``).
 
-    SQLite gets an expanding IN. PostgreSQL gets ``column = ANY(:values)`` with the list as one
-    array: the statement's text is the same for any number of values, so psycopg and the server
-    prepare it once, where each IN list of another length was a new statement to convert, parse
-    and plan (the import looks up hundreds of addresses per batch).
+    SQLite gets an expanding IN. PostgreSQL gets ``column IN (SELECT unnest(:values))`` with the
+    list as one array: the statement's text is the same for any number of values, so psycopg
+    and the server prepare it once, where each IN list of another length was a new statement
+    to convert, parse and plan (the import looks up hundreds of addresses per batch). Not
+    ``= ANY(:values)``: once prepared, the server's generic plan of that compares every row
+    with the whole array, one value after another (4 ms for 900 contact points and 500
+    addresses, against 0.35 ms for the semi-join this form is planned as).
     """
 
     name = "among"
@@ -73,7 +76,7 @@ class Among(FunctionElement[bool]):
 
 
 def among(column: ColumnElement[Any], name: str) -> Among:
-    """``column IN`` the list passed as parameter ``name`` when the statement runs (``= ANY`` on PostgreSQL)."""
+    """``column IN`` the list passed as parameter ``name`` when the statement runs (an array on PostgreSQL)."""
     return Among(column, bindparam(name, expanding=True))
 
 
@@ -84,9 +87,10 @@ def _among_in(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 @compiles(Among, "postgresql")
-def _among_any(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
+def _among_unnested(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
     column, values = element.clauses.clauses
-    return f"({compiler.process(column == any_(bindparam(values.key, type_=ARRAY(column.type))), **kw)})"
+    given = func.unnest(bindparam(values.key, type_=ARRAY(column.type)))
+    return f"({compiler.process(column.in_(select(given)), **kw)})"
 
 
 class Base(DeclarativeBase):

@@ -40,5 +40,5 @@ def test_among_keeps_its_meaning_inside_not_and_or(db: Database, teams: None):
 
 def test_on_postgresql_the_statement_is_the_same_for_any_number_of_values():
     compiled = BY_NAME.compile(dialect=postgresql.psycopg.dialect())
-    assert "= ANY (%(names)s::VARCHAR(200)[])" in str(compiled)
+    assert "IN (SELECT unnest(%(names)s::VARCHAR(200)[])" in str(compiled)
     assert "POSTCOMPILE" not in str(compiled)
