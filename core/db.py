@@ -109,10 +109,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def database_url(url: str) -> str:
+    """The SQLAlchemy URL of a configured database URL: PostgreSQL through psycopg 3."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
 def make_engine(url: str, *, sqlite_immediate: bool = False, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the settings crmhub needs (``sqlite_immediate``: BEGIN IMMEDIATE)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

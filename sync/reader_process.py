@@ -54,8 +54,10 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from core.config import get_settings
-from core.db import Database
+from core.db import Database, database_url
 from core.integration import Batch, Connector, ConnectorError, TransientError
 from core.models import ConnectorAccount
 from core.secrets import unseal
@@ -104,8 +106,18 @@ def _context() -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__, *_connector_modules()])
+    context.set_forkserver_preload(["__main__", __name__, *_connector_modules(), *_database_modules()])
     return context
+
+
+def _database_modules() -> list[str]:
+    """The store's SQLAlchemy dialect and driver, which a child would otherwise import first (psycopg: 70 ms)."""
+    try:
+        dialect = make_url(database_url(get_settings().effective_database_url)).get_dialect()
+        return [dialect.__module__, dialect.import_dbapi().__name__]
+    except Exception:  # noqa: BLE001 - without them a child only starts more slowly
+        log.warning("the database driver could not be found for the reading processes", exc_info=True)
+        return []
 
 
 def _connector_modules() -> list[str]:
