@@ -334,20 +334,25 @@ class JobRunner:
             for failure in batch.failures:
                 self._item_error(s, stream, failure.item_ref, failure.reason, failure.raw)
                 counts["failed"] += 1
-            row = s.scalars(
-                select(SyncCursor).where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
-            ).first()
-            if row is None:
+            # Written as UPDATEs, not loaded and changed: two round trips less for every batch.
+            moved = s.execute(
+                update(SyncCursor)
+                .where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
+                .values(cursor=batch.cursor)
+            )
+            if moved.rowcount == 0:
                 s.add(SyncCursor(account_id=account.id, stream=stream, cursor=batch.cursor))
-            else:
-                row.cursor = batch.cursor
             pulled = len(batch.changes) + len(batch.failures) + batch.settled
-            run = s.get(SyncRun, self.run_id)
-            assert run is not None
-            run.pulled += pulled
-            run.applied += counts["applied"]
-            run.skipped += counts["skipped"]
-            run.failed += counts["failed"]
+            s.execute(
+                update(SyncRun)
+                .where(SyncRun.id == self.run_id)
+                .values(
+                    pulled=SyncRun.pulled + pulled,
+                    applied=SyncRun.applied + counts["applied"],
+                    skipped=SyncRun.skipped + counts["skipped"],
+                    failed=SyncRun.failed + counts["failed"],
+                )
+            )
             account.items_pulled += pulled
             account.items_failed += counts["failed"]
         p = self.progress
