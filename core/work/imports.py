@@ -45,7 +45,7 @@ from core.work.interactions import (
     import_key,
 )
 from core.work.links import resolve_links
-from core.work.reference import resolve_kind
+from core.work.reference import resolve_kinds
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def record_imported(session: Session, *, actor: Actor, items: list[ImportedInter
     rows: list[dict[str, Any]] = []
     views: list[tuple[str, dict[str, Any]]] = []
     new: list[bool] = []
-    kinds: dict[str | int, Any] = {}
+    kinds = resolve_kinds(session, (item.kind for item, key in zip(items, keys, strict=True) if key not in existing))
     for item, key in zip(items, keys, strict=True):
         if key in existing:
             new.append(False)
@@ -165,9 +165,7 @@ def _checked(
         raise ValidationFailed.one("author_id", "you can log only your own interactions")
     subject, body = (item.subject or "").strip(), item.body or ""
     check_text(subject, body)
-    kind = kinds.get(item.kind)
-    if kind is None:
-        kind = kinds[item.kind] = resolve_kind(session, item.kind)
+    kind = kinds[item.kind]
     occurred = check_time(item.occurred_at)
     links = resolve_links(session, actor=actor, organization_id=item.organization_id, person_id=item.person_id)
     team_id = links.team_id

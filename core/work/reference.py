@@ -9,6 +9,7 @@ reason is required) and whether it ends the work (then no next contact is expect
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -25,8 +26,12 @@ KIND_FIELDS = ("code", "name", "name_ru", "direction", "color", "is_active")
 RESULT_FIELDS = ("code", "name", "name_ru", "stage_id", "is_refusal", "ends_work", "is_active")
 
 
+def _is_id(value: str | int) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+
+
 def _by_code_or_id(session: Session, model: Any, value: str | int, field: str, what: str) -> Any:
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    if _is_id(value):
         row = session.get(model, int(value))
     else:
         row = session.scalars(select(model).where(model.code == str(value).strip())).first()
@@ -37,7 +42,29 @@ def _by_code_or_id(session: Session, model: Any, value: str | int, field: str, w
 
 def resolve_kind(session: Session, value: str | int, *, field: str = "kind") -> InteractionKind:
     """The active interaction kind with this code or id, or ValidationFailed naming the field."""
-    kind = _by_code_or_id(session, InteractionKind, value, field, "interaction kind")
+    return _active_kind(_by_code_or_id(session, InteractionKind, value, field, "interaction kind"), field)
+
+
+def resolve_kinds(
+    session: Session, values: Iterable[str | int], *, field: str = "kind"
+) -> dict[str | int, InteractionKind]:
+    """Each value's active interaction kind, as ``resolve_kind`` finds it, looked up in one query."""
+    wanted = list(dict.fromkeys(values))
+    ids = [int(v) for v in wanted if _is_id(v)]
+    codes = [str(v).strip() for v in wanted if not _is_id(v)]
+    rows = session.scalars(select(InteractionKind).where(InteractionKind.id.in_(ids) | InteractionKind.code.in_(codes)))
+    by_id = {row.id: row for row in rows}
+    by_code = {row.code: row for row in by_id.values()}
+    found: dict[str | int, InteractionKind] = {}
+    for value in wanted:
+        kind = by_id.get(int(value)) if _is_id(value) else by_code.get(str(value).strip())
+        if kind is None:
+            raise ValidationFailed.one(field, f"there is no interaction kind '{value}'")
+        found[value] = _active_kind(kind, field)
+    return found
+
+
+def _active_kind(kind: InteractionKind, field: str) -> InteractionKind:
     if not kind.is_active:
         raise ValidationFailed.one(field, f"the kind '{kind.code}' is deactivated")
     return kind

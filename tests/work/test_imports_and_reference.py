@@ -13,6 +13,7 @@ from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Interaction, Organization
 from core.work.interactions import log_interaction, record_external_interaction
+from core.work.reference import resolve_kind, resolve_kinds
 from tests.conftest import BACKEND
 from tests.work.conftest import API
 
@@ -186,3 +187,20 @@ def test_two_workers_racing_store_one_copy(world, db):
     assert len({row_id for row_id, _ in results}) == 1
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 1
+
+
+def test_kinds_resolved_at_once_are_those_resolved_one_by_one(world, db):
+    with db.session() as s:
+        email_in = resolve_kind(s, "email_in")
+        call = resolve_kind(s, "call_in")
+        values = ["email_in", str(call.id), call.id, " email_in "]
+        assert resolve_kinds(s, values) == {v: resolve_kind(s, v) for v in values}
+        assert resolve_kinds(s, values)["email_in"] is email_in
+        assert resolve_kinds(s, []) == {}
+        for missing in ("no_such_kind", 999_999):
+            with pytest.raises(ValidationFailed, match="there is no interaction kind"):
+                resolve_kinds(s, ["email_in", missing])
+        call.is_active = False
+        with pytest.raises(ValidationFailed, match="deactivated"):
+            resolve_kinds(s, ["email_in", "call_in"])
+        s.rollback()
