@@ -43,7 +43,7 @@ personal and a shared mailbox, or a folder read again after a UIDVALIDITY change
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, event, func, select
@@ -65,7 +65,7 @@ from core.mail.matching import (
     is_outgoing,
     match_clients,
 )
-from core.mail.records import MailAddress, MailMessage
+from core.mail.records import MailAddress, MailAttachment, MailMessage
 from core.mail.stored import StoredMail
 from core.mail.suggestions import note_unmatched
 from core.models import (
@@ -82,7 +82,7 @@ from core.models import (
     User,
 )
 from core.normalize import PUBLIC_MAIL_DOMAINS
-from core.records.blobs import size_cap, write_blobs
+from core.records.blobs import size_cap, start_writing
 from core.records.files import WrittenFile, attach_written, delete_rows
 from core.work.imports import ImportedInteraction, record_imported
 from core.work.interactions import delete_interaction, record_external_interaction
@@ -258,6 +258,7 @@ def _log_in_bulk(
                     continue  # left to the applier (suggestions)
                 stored.add(change)
                 planned.append((index, change, matches))
+            attachments = _Attachments(change for _, change, _ in planned if stored.storing(change.message_id))
             stored.write()
             new_mail: list[tuple[MailMessage, int]] = []
             for index, change, matches in planned:
@@ -266,7 +267,7 @@ def _log_in_bulk(
                     new_mail.append((change, mail_id))
                 owners.append((index, mail_id, created, len(matches)))
                 items.extend(_item(change, us, match, mail_id) for match in matches)
-            _attachments(session, new_mail)
+            attachments.attach(session, new_mail)
             logged = record_imported(session, actor=SYNC_ACTOR, items=items) if items else []
     except (CoreError, IntegrityError) as exc:
         log.info("logging %d messages at once failed (%s); logging them one by one", len(changes), exc)
@@ -369,7 +370,7 @@ def _store(session: Session, account: ConnectorAccount, change: MailMessage) -> 
     stored.write()
     mail_id, created = _stored_now(stored, change)
     if created:
-        _attachments(session, [(change, mail_id)])
+        _Attachments([change]).attach(session, [(change, mail_id)])
     return mail_id, created
 
 
@@ -512,30 +513,45 @@ def _suggest(session: Session, owner_id: int, change: MailMessage, external: lis
         )
 
 
-def _attachments(session: Session, new_mail: list[tuple[MailMessage, int]]) -> None:
-    """Store the attachments of mail stored now: their bytes written side by side, then their rows.
+class _Attachments:
+    """The attachments of the mail a batch is about to store: bytes first, rows once the mail is stored.
 
-    One over the upload cap is kept as its name and size only.
+    Their bytes start being written (``blobs.start_writing``) as soon as the batch knows which
+    mail it will store, so the disk's flushes overlap the batch's database writes; ``attach``
+    then waits for them and adds the rows of the mail stored now. One over the upload cap is
+    kept as its name and size only. Bytes of mail another mailbox stored meanwhile stay on
+    disk unreferenced, as those of a rolled-back upload do (``core.records.blobs``).
     """
-    cap = size_cap()
-    parts = [
-        (part, mail_id, part.content if part.content is not None and len(part.content) <= cap else None)
-        for change, mail_id in new_mail
-        for part in change.attachments
-    ]
-    blobs = iter(write_blobs([kept for _, _, kept in parts if kept is not None]))
-    files = [
-        WrittenFile(
-            filename=part.filename,
-            content_type=part.content_type,
-            size=part.size,
-            written=next(blobs) if kept is not None else None,
-            owners={"organization_id": None, "person_id": None, "interaction_id": None, "mail_id": mail_id},
-        )
-        for part, mail_id, kept in parts
-    ]
-    if files:
-        attach_written(session, actor=SYNC_ACTOR, files=files)
+
+    def __init__(self, changes: Iterable[MailMessage]) -> None:
+        cap = size_cap()
+        self._parts: dict[str, list[tuple[MailAttachment, bytes | None]]] = {}
+        for change in changes:
+            parts = change.attachments
+            kept = [(p, p.content if p.content is not None and len(p.content) <= cap else None) for p in parts]
+            self._parts.setdefault(change.message_id, kept)
+        self._writing = start_writing([kept for parts in self._parts.values() for _, kept in parts if kept is not None])
+
+    def attach(self, session: Session, new_mail: list[tuple[MailMessage, int]]) -> None:
+        """Wait for the bytes, then attach the files of each message stored now (``mail_id``)."""
+        blobs = iter(self._writing.result())
+        written = {
+            message_id: [(part, next(blobs) if kept is not None else None) for part, kept in parts]
+            for message_id, parts in self._parts.items()
+        }
+        files = [
+            WrittenFile(
+                filename=part.filename,
+                content_type=part.content_type,
+                size=part.size,
+                written=blob,
+                owners={"organization_id": None, "person_id": None, "interaction_id": None, "mail_id": mail_id},
+            )
+            for change, mail_id in new_mail
+            for part, blob in written[change.message_id]
+        ]
+        if files:
+            attach_written(session, actor=SYNC_ACTOR, files=files)
 
 
 @applier(MailMarkedPrivate)

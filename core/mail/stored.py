@@ -129,6 +129,10 @@ class StoredMail:
         self._created.add(message_id)
         self._mail[message_id] = (mail_id, self._mail[message_id][1])
 
+    def storing(self, message_id: str) -> bool:
+        """True when ``write`` is to store this message (it was added, and was not stored before)."""
+        return message_id in self._new
+
     def id_of(self, message_id: str) -> int:
         """The stored id of a message added to this batch (after ``write``)."""
         mail_id = self._mail[message_id][0]

@@ -20,8 +20,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -91,21 +92,48 @@ def write_blob(chunks: Iterable[bytes], *, limit: int | None = None, field: str 
 
 
 WRITERS = 8
-"""Blobs written side by side by ``write_blobs``: enough to overlap the disk's flushes, few enough to be polite."""
+"""Blobs written side by side: enough to overlap the disk's flushes, few enough to be polite."""
+
+_writers: ThreadPoolExecutor | None = None
+_writers_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's blob writers (started on first use and kept: a batch of mail must not start threads)."""
+    global _writers
+    with _writers_lock:
+        if _writers is None:
+            _writers = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="crmhub-blob")
+        return _writers
+
+
+class BlobsBeingWritten:
+    """Blobs being stored in the background (``start_writing``); ``result`` waits for them."""
+
+    def __init__(self, futures: list[Future[tuple[str, int]]]) -> None:
+        self._futures = futures
+
+    def result(self) -> list[tuple[str, int]]:
+        """(sha256, size) of each blob, in order; the first failure is raised once every write has ended."""
+        wait(self._futures)
+        return [future.result() for future in self._futures]
+
+
+def start_writing(contents: Sequence[bytes], *, limit: int | None = None) -> BlobsBeingWritten:
+    """Start storing several files' bytes, each as ``write_blob`` does, side by side; the caller goes on meanwhile.
+
+    Each blob is fsynced before it is renamed into place, and most of that time is the disk's:
+    done in a few threads, the flushes of a batch of attachments overlap instead of queueing,
+    and with the caller's own work (a mail batch's database writes) too.
+    """
+    return BlobsBeingWritten([_pool().submit(write_blob, [content], limit=limit) for content in contents])
 
 
 def write_blobs(contents: Sequence[bytes], *, limit: int | None = None) -> list[tuple[str, int]]:
-    """Store several files' bytes, each as ``write_blob`` does, side by side; (sha256, size) of each, in order.
-
-    Each blob is fsynced before it is renamed into place, and most of that time is the disk's:
-    done in a few threads, the flushes of a batch of attachments overlap instead of queueing.
-    The first failure (say, one over ``limit``) is raised once every write has ended.
-    """
+    """Store several files' bytes side by side (``start_writing``) and wait for them; (sha256, size) of each."""
     if len(contents) < 2:
         return [write_blob([content], limit=limit) for content in contents]
-    with ThreadPoolExecutor(max_workers=min(WRITERS, len(contents)), thread_name_prefix="crmhub-blob") as pool:
-        futures = [pool.submit(write_blob, [content], limit=limit) for content in contents]
-    return [future.result() for future in futures]
+    return start_writing(contents, limit=limit).result()
 
 
 def read_chunks(stream: object, chunk_size: int = CHUNK) -> Iterable[bytes]:
