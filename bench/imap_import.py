@@ -7,7 +7,7 @@ For each size it starts its own Dovecot (``tests.peers.dovecot``), fills one mai
 MULTIAPPEND (batches of 500) with generated mail, and then, in the same run:
 
 1. **raw**: the plain imapclient rate of the same mailbox: EXAMINE, ``UID SEARCH ALL``, then
-   ``UID FETCH <500 uids> (BODY.PEEK[])`` (the account's batch size) batch after batch, the bodies dropped,
+   ``UID FETCH <1000 uids> (BODY.PEEK[])`` (the account's batch size) batch after batch, the bodies dropped,
    with imapclient as it comes and again with imaplib's debug level at 0 ("quiet raw", as crmhub runs it);
 2. **import**: crmhub's fresh import of that mailbox, in a child process of its own (so its peak
    RSS is its own): a new database (a SQLite file, or a PostgreSQL database on the local

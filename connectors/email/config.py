@@ -44,7 +44,10 @@ class ImapConfig(BaseModel):
         default_factory=list, description="folders to import; empty means INBOX and the Sent folder"
     )
     since_date: date | None = Field(None, description="import mail from this day on; empty means all")
-    batch_size: int = Field(500, description="messages fetched per batch (1-1000)")
+    batch_size: int = Field(
+        1000,
+        description="messages fetched and committed per batch (1-1000; a batch also stops at 32 MB of mail)",
+    )
     match_by_domain: bool = Field(True, description="also link mail to a company by the address domain")
     private_folder: str = Field("Private", description="mail in this folder is never imported")
     private_flag: str = Field("$Private", description="mail with this keyword is never imported")

@@ -265,7 +265,7 @@ def test_classify_certificate_failure_and_masking() -> None:
 def test_config_defaults_and_secret() -> None:
     cfg = ImapConfig(host=" IMAP.Example.COM ", username="me@example.com", password="  s3cret ")
     assert (cfg.host, cfg.port, cfg.security, cfg.folders) == ("imap.example.com", 993, "tls", [])
-    assert (cfg.batch_size, cfg.private_folder, cfg.private_flag) == (500, "Private", "$Private")
+    assert (cfg.batch_size, cfg.private_folder, cfg.private_flag) == (1000, "Private", "$Private")
     assert (cfg.mailbox_type, cfg.live) == ("personal", False)
     assert cfg.match_by_domain is True and cfg.since_date is None
     assert cfg.attachment_cap == 10 * 1024 * 1024
