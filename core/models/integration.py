@@ -25,7 +25,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -220,6 +220,10 @@ class SyncConflict(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+IMAP_NUMBER = BigInteger().with_variant(Integer(), "sqlite")
+"""An IMAP UID or UIDVALIDITY: unsigned 32-bit, past PostgreSQL's integer (SQLite's integers are 64-bit)."""
+
+
 class MailSighting(Base):
     """Where a stored e-mail was seen: account, folder, UID (a second sighting stores nothing new)."""
 
@@ -228,8 +232,8 @@ class MailSighting(Base):
     mail_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("connector_accounts.id", ondelete="CASCADE"))
     folder: Mapped[str] = mapped_column(String(500))
-    uid: Mapped[int]
-    uidvalidity: Mapped[int | None]
+    uid: Mapped[int] = mapped_column(IMAP_NUMBER)
+    uidvalidity: Mapped[int | None] = mapped_column(IMAP_NUMBER)
     private: Mapped[bool] = mapped_column(default=False)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("uq_mail_sighting", "account_id", "folder", "uidvalidity", "uid", unique=True),)

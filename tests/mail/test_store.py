@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -488,3 +489,15 @@ def test_a_summary_that_matches_after_all_is_logged_from_its_headers(db, setup):
         stored = s.scalars(select(MailMessageRow)).one()
         assert "only the headers were read" in " ".join(stored.problems)
         assert s.scalars(select(Interaction.subject)).all() == ["About s5"]
+
+
+def test_uids_and_uidvalidity_up_to_imaps_32_bit_limit_are_kept(db, setup):
+    """RFC 3501 numbers go to 4,294,967,295: past a signed 32-bit integer (PostgreSQL's integer)."""
+    top = 2**32 - 1
+    change = replace(message("big1", sender="ivan@acme.test", to=[ANNA], uid=top), uidvalidity=top)
+    with db.session() as s:
+        stored = StoredMail(s, s.get(ConnectorAccount, setup["account"]), [change])
+        stored.add(change)
+        stored.write()
+    with db.session() as s:
+        assert s.execute(select(MailSighting.uid, MailSighting.uidvalidity)).all() == [(top, top)]
