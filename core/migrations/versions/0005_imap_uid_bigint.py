@@ -27,18 +27,16 @@ COLUMNS = (("uid", False), ("uidvalidity", True))
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for name, nullable in COLUMNS:
-        op.alter_column(
-            "mail_sightings", name, type_=sa.BigInteger(), existing_type=sa.Integer(), existing_nullable=nullable
-        )
+    _retype(sa.BigInteger(), was=sa.Integer())
 
 
 def downgrade() -> None:
+    _retype(sa.Integer(), was=sa.BigInteger())
+
+
+def _retype(type_: sa.types.TypeEngine, *, was: sa.types.TypeEngine) -> None:
+    """Both columns to ``type_``, on PostgreSQL only."""
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, nullable in COLUMNS:
-        op.alter_column(
-            "mail_sightings", name, type_=sa.Integer(), existing_type=sa.BigInteger(), existing_nullable=nullable
-        )
+        op.alter_column("mail_sightings", name, type_=type_, existing_type=was, existing_nullable=nullable)
