@@ -44,6 +44,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     quote = dialect.identifier_preparer
     statement = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
     values = _bound(table, names, dialect, [[row[n] for n in given] + [make() for _, make in defaults] for row in rows])
+    session.flush()  # what the session holds goes first, as it would before an INSERT it executes
     connection = session.connection().connection.dbapi_connection
     assert connection is not None
     try:
