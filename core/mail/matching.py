@@ -67,7 +67,7 @@ _BLOCKED = select(BlocklistEntry.kind, BlocklistEntry.value).where(
         (BlocklistEntry.kind == BlockKind.domain) & among(BlocklistEntry.value, "domains"),
     )
 )
-"""Built once, with expanding parameters, so SQLAlchemy compiles it once (it runs for every message logged)."""
+"""Built once, its lists given when it runs (``among``), so it is compiled once (it runs for every message logged)."""
 
 
 def _blocked(session: Session, emails: list[str]) -> set[str]:

@@ -268,10 +268,10 @@ def _signals(pid: int, field: str) -> set[int]:
     ("url", "driver"),
     [("postgresql://crmhub@db.invalid/crmhub", "psycopg"), ("sqlite:///crmhub.db", "sqlite3.dbapi2")],
 )
-def test_the_fork_server_loads_the_stores_driver_for_its_children(
+def test_the_fork_server_is_told_to_preload_the_stores_driver(
     settings: object, monkeypatch: pytest.MonkeyPatch, url: str, driver: str
 ) -> None:
-    """A child forked from the server finds the database driver imported: it does not spend its first 70 ms on it."""
+    """The preload list names the configured database's dialect and driver, so a child need not import them."""
     monkeypatch.setenv("CRMHUB_DATABASE_URL", url)
     get_settings.cache_clear()
     modules = _database_modules()
