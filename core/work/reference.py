@@ -35,6 +35,11 @@ def _by_code_or_id(session: Session, model: Any, value: str | int, field: str, w
         row = session.get(model, int(value))
     else:
         row = session.scalars(select(model).where(model.code == str(value).strip())).first()
+    return _found(row, value, field, what)
+
+
+def _found(row: Any, value: str | int, field: str, what: str) -> Any:
+    """The row looked up for ``value``, or ValidationFailed saying there is none."""
     if row is None:
         raise ValidationFailed.one(field, f"there is no {what} '{value}'")
     return row
@@ -58,9 +63,7 @@ def resolve_kinds(
     found: dict[str | int, InteractionKind] = {}
     for value in wanted:
         kind = by_id.get(int(value)) if _is_id(value) else by_code.get(str(value).strip())
-        if kind is None:
-            raise ValidationFailed.one(field, f"there is no interaction kind '{value}'")
-        found[value] = _active_kind(kind, field)
+        found[value] = _active_kind(_found(kind, value, field, "interaction kind"), field)
     return found
 
 
